@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "dangjian.audit"
+    verbose_name = "审计日志"
+
+    def ready(self):
+        from . import signals  # noqa: F401

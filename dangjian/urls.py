@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("dangjian.core.urls")),
+    path("accounts/", include("dangjian.accounts.urls")),
+    path("orgs/", include("dangjian.organizations.urls")),
+    path("audit/", include("dangjian.audit.urls")),
+    path("rules/", include("dangjian.rules.urls")),
+    path("api/", include("dangjian.api_urls")),
+]
