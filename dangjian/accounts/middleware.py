@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .otp import second_factor_required
@@ -33,7 +34,9 @@ class SessionTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": _("会话已超时，请重新登录。")}, status=401)
                 messages.info(request, _("会话已超时，请重新登录。"))
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                return redirect(
+                    f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}"
+                )
             if "_login_at" not in request.session:
                 request.session["_login_at"] = now
             if now - seen_at >= SEEN_RESOLUTION_SECONDS or "_seen_at" not in request.session:
@@ -60,5 +63,7 @@ class RequireSecondFactorMiddleware:
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("需要完成双因素认证。")}, status=403)
-            return redirect(f"{reverse('accounts:otp_verify')}?next={request.path}")
+            return redirect(
+                f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.get_full_path()})}"
+            )
         return self.get_response(request)

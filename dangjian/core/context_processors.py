@@ -1,2 +1,17 @@
+from dangjian.accounts.roles import Perm
+from dangjian.accounts.scope import has_perm_anywhere
+
+
 def navigation(request):
-    return {}
+    """Which menu entries the signed-in user may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "users": has_perm_anywhere(user, Perm.MANAGE_USERS),
+            "security": has_perm_anywhere(user, Perm.MANAGE_SECURITY),
+            "audit": has_perm_anywhere(user, Perm.VIEW_AUDIT),
+            "rules": has_perm_anywhere(user, Perm.VIEW_ORGANIZATION),
+        }
+    }

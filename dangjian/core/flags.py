@@ -45,7 +45,9 @@ class Flag:
         qs = self.queryset(ctx)
         if limit is not None:
             qs = qs[:limit]
-        return [FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx)) for obj in qs]
+        return [
+            FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx)) for obj in qs
+        ]
 
     def count(self, ctx: FlagContext) -> int:
         return self.queryset(ctx).count()

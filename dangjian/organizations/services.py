@@ -221,7 +221,9 @@ def update_organization(actor, organization: Organization, data: dict, version: 
     current.version = F("version") + 1
     current.save()
     current.refresh_from_db()
-    record(AuditAction.UPDATE, actor=actor, instance=current, before=before, after=snapshot(current))
+    record(
+        AuditAction.UPDATE, actor=actor, instance=current, before=before, after=snapshot(current)
+    )
     return current
 
 
@@ -355,9 +357,7 @@ def add_regional_link(actor, hub: Organization, data: dict) -> RegionalLink:
         link.unit_name = link.unit_organization.name
     link.full_clean()
     link.save()
-    record(
-        AuditAction.CREATE, actor=actor, instance=link, organization=hub, after=snapshot(link)
-    )
+    record(AuditAction.CREATE, actor=actor, instance=link, organization=hub, after=snapshot(link))
     return link
 
 

@@ -1,2 +1,6 @@
+from django.urls import path
+
+from . import views
+
 app_name = "rules"
-urlpatterns = []
+urlpatterns = [path("", views.rule_list, name="list")]
