@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from dangjian.core.flags import Flag, FlagContext, register
 
 from .models import (
+    BRANCH_TYPES,
+    SIX_HAVES,
     CommitteeMember,
     CommitteePost,
     Coverage,
@@ -26,6 +28,8 @@ from .rules import (
     VILLAGE_HOLLOW_INCOME,
 )
 from .services import add_months
+
+SIX_HAVE_FIELDS = [field for field, _label in SIX_HAVES]
 
 
 @register
@@ -208,11 +212,16 @@ class SixHavesIncomplete(Flag):
     order = 80
 
     def queryset(self, ctx: FlagContext):
+        # Branches keep the 阵地; in villages and communities it is the unit's top
+        # organization that runs the service premises.
         missing = Q()
-        for field in ("has_venue", "has_facilities", "has_sign", "has_flag", "has_books"):
+        for field in SIX_HAVE_FIELDS:
             missing |= Q(**{field: False})
-        missing |= Q(has_rules=False)
-        return ctx.organizations.active().unit_tops().filter(missing)
+        active = ctx.organizations.active()
+        grassroots = active.filter(sector__in=[Sector.VILLAGE, Sector.COMMUNITY]).unit_tops()
+        return active.filter(
+            Q(org_type__in=BRANCH_TYPES) | Q(pk__in=grassroots.values("pk"))
+        ).filter(missing)
 
     def describe(self, obj, ctx):
         return _("缺：%(items)s") % {"items": "、".join(obj.missing_six_haves())}

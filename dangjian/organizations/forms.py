@@ -38,6 +38,13 @@ class OrganizationForm(forms.ModelForm):
         }
         help_texts = {"term_years": _("留空则按任期规定自动确定")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term_adjust_months"].required = False
+
+    def clean_term_adjust_months(self):
+        return self.cleaned_data.get("term_adjust_months") or 0
+
 
 class OrganizationEditForm(OrganizationForm):
     version = forms.IntegerField(widget=forms.HiddenInput)

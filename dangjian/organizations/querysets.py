@@ -81,6 +81,9 @@ class OrganizationQuerySet(MP_NodeQuerySet):
     def unit_tops(self):
         """The top organization of each host unit: its parent is of another sector, or none.
 
+        Reliable for villages and communities, which sit under a town or street (another
+        sector); organs and enterprises nest units of one sector and need not use it.
+
         A village's 党委 and its branches share the sector "village"; flags about the village
         as a unit (collective income, premises) belong on the top one only.
         """

@@ -1,0 +1,81 @@
+"""Test data built through the same service functions the product uses."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+
+from dangjian.accounts.models import RoleGrant
+from dangjian.organizations.models import (
+    CommitteeMember,
+    CommitteePost,
+    NewOrganization,
+    Organization,
+    OrgType,
+    Sector,
+)
+from dangjian.organizations.services import apply_term
+from dangjian.rules.registry import RuleBook
+
+PASSWORD = "Zhibu#2026ok"
+_names = itertools.count(1)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"测试用户{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def make_org(
+    parent: Organization | None = None,
+    name: str | None = None,
+    org_type: str = OrgType.BRANCH,
+    sector: str = Sector.GOVERNMENT_ORGAN,
+    secretary: bool = True,
+    **fields,
+) -> Organization:
+    """An organization added to the tree the way treebeard adds it, with a secretary."""
+    organization = Organization(
+        name=name or f"测试组织{next(_names)}", org_type=org_type, sector=sector, **fields
+    )
+    apply_term(organization, RuleBook())
+    if parent is None:
+        organization = Organization.objects.add_root(instance=organization)
+    else:
+        organization = Organization.objects.add_child(
+            Organization.objects.get(pk=parent.pk), instance=organization
+        )
+    if secretary and org_type != OrgType.GROUP:
+        CommitteeMember.objects.create(
+            organization=organization, post=CommitteePost.SECRETARY, name="张书记"
+        )
+    return organization
+
+
+def grant(user, organization, role) -> RoleGrant:
+    return RoleGrant.objects.create(user=user, organization=organization, role=role)
+
+
+class NewOrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NewOrganization
+
+    name = factory.Sequence(lambda n: f"某某科技有限公司{n}")
+    category = "non_public_enterprise"
+    employee_count = 20
+    member_count = 0
+    coverage = "uncovered"
+    registered_on = date(2024, 1, 1)
