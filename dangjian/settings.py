@@ -99,10 +99,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Messages before the timeout, which tells the user why they were signed out.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "dangjian.accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "dangjian.accounts.middleware.RequireSecondFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
     "dangjian.audit.middleware.AuditContextMiddleware",

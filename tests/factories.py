@@ -79,3 +79,18 @@ class NewOrganizationFactory(factory.django.DjangoModelFactory):
     member_count = 0
     coverage = "uncovered"
     registered_on = date(2024, 1, 1)
+
+
+def edit_data(organization: Organization, **changes) -> dict:
+    """What the edit form would post back, with ``changes`` typed in."""
+    from dangjian.organizations.forms import OrganizationEditForm
+
+    form = OrganizationEditForm(instance=organization, initial={"version": organization.version})
+    data = {}
+    for name in form.fields:
+        value = changes.get(name, form[name].value())
+        if value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = str(value)
+    return data

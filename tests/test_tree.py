@@ -4,11 +4,10 @@ from datetime import date
 
 from dangjian.accounts.roles import Role
 from dangjian.audit.models import AuditEvent
-from dangjian.organizations.forms import OrganizationEditForm
 from dangjian.organizations.models import Organization, OrgType, Sector
 
 from .conftest import refresh
-from .factories import make_org
+from .factories import edit_data, make_org
 
 
 def tree_snapshot():
@@ -19,18 +18,6 @@ def create(client, parent, **data):
     form = {"name": "新组织", "org_type": OrgType.BRANCH, "sector": Sector.COMMUNITY}
     form.update(data)
     return client.post(f"/orgs/{parent.pk}/add/", form)
-
-
-def edit_data(organization, **changes):
-    form = OrganizationEditForm(instance=organization, initial={"version": organization.version})
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if value is None or value is False:
-            continue
-        data[name] = value.isoformat() if isinstance(value, date) else value
-    data.update(changes)
-    return data
 
 
 def test_group_only_under_a_branch(district, committee_admin):

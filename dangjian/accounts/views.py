@@ -9,8 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -53,7 +53,8 @@ def safe_next(request, default="/"):
 def otp_verify(request):
     device = otp.confirmed_device(request.user)
     if device is None:
-        return redirect(f"{reverse_lazy('accounts:otp_setup')}?next={safe_next(request)}")
+        setup = reverse("accounts:otp_setup")
+        return redirect(f"{setup}?{urlencode({'next': safe_next(request)})}")
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
