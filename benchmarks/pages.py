@@ -1,0 +1,144 @@
+"""Time the pages of the product on the city-scale data.
+
+Usage (from the repository root, with the database chosen by DATABASE_URL as usual):
+
+    python benchmarks/pages.py --seed-city          # seed a fresh city and time it
+    python benchmarks/pages.py --runs 15             # time the pages on existing data
+
+Each page is requested through Django's full stack (middleware, session, templates) by the
+test client, signed in as the committee administrator of the root; the time is wall-clock
+server time for the whole response, and the number of SQL queries is counted. Results go to
+``benchmarks/results/<vendor>.json`` and are printed as a Markdown table for
+``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+# The benchmark measures pages, not sign-in: the second factor is not asked for here.
+os.environ["OTP_REQUIRED_ROLES"] = "none"
+
+
+def seed_city(seed: int) -> float:
+    """Migrate and seed a fresh database in a subprocess; return the seeding time."""
+    env = dict(os.environ)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--scale", "city", "--seed", str(seed)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def measure(client, url: str, runs: int) -> dict:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)  # warm caches and the connection once
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    queries = 0
+    for _ in range(runs):
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+        queries = len(captured)
+        assert response.status_code == 200, (url, response.status_code)
+    return {
+        "url": url,
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "min_ms": round(min(times) * 1000, 1),
+        "max_ms": round(max(times) * 1000, 1),
+        "queries": queries,
+        "bytes": len(response.content),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed-city", action="store_true", help="migrate and seed a city first")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    seed_seconds = seed_city(args.seed) if args.seed_city else None
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.organizations.models import Organization
+
+    root = Organization.objects.filter(depth=1).order_by("path").first()
+    grant = RoleGrant.objects.filter(organization=root, role="committee_admin").first()
+    if root is None or grant is None:
+        sys.exit("No seeded data: run with --seed-city first.")
+    client = Client()
+    client.force_login(grant.user)
+    first_child = Organization.objects.get_children(root).first()
+    pages = {
+        "home page (root scope, counts and flags)": "/",
+        "tree root": "/orgs/tree/",
+        "children of the root (htmx)": f"/orgs/{root.pk}/children/",
+        "organization page of the root": f"/orgs/{root.pk}/",
+        "organization page of a district": f"/orgs/{first_child.pk}/",
+        "search by name": "/orgs/search/?q=%E7%AC%AC%E4%B8%80",
+        "new organizations and coverage (root)": "/orgs/new-organizations/",
+        "API: organizations, first page": "/api/organizations/",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM organizations_organization")
+        organizations = cursor.fetchone()[0]
+    results = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "database": connection.vendor,
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "organizations": organizations,
+        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
+        "pages": {name: measure(client, url, args.runs) for name, url in pages.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{connection.vendor}.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2)
+    )
+
+    print(f"\n{connection.vendor}, {organizations} organizations, {results['machine']}")
+    if seed_seconds is not None:
+        print(f"seed_demo --scale city: {seed_seconds:.1f} s")
+    print("\n| page | median ms | min ms | max ms | queries |\n|---|---:|---:|---:|---:|")
+    for name, row in results["pages"].items():
+        cells = [row["median_ms"], row["min_ms"], row["max_ms"], row["queries"]]
+        print(f"| {name} | " + " | ".join(str(c) for c in cells) + " |")
+    print(f"\npeak RSS of the measuring process: {results['peak_rss_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()
