@@ -1,0 +1,117 @@
+"""``manage.py seed_demo``: load a deterministic demo data set (see dangjian.organizations.demo)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+import unicodedata
+from datetime import date
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from dangjian.organizations.demo import (
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    SCALES,
+    DemoGenerator,
+    clear_demo_data,
+    demo_logins,
+)
+from dangjian.organizations.models import Organization
+
+ADDRESS = "http://127.0.0.1:8000/"
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD，收到 {value!r}") from error
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, size: int) -> str:
+    return text + " " * (size - width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "生成演示数据：一个区（--scale demo）、一个市（--scale city，约一万个组织）"
+        "或极小的数据集（--scale tiny），并打印演示账号。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=list(SCALES), default="demo")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument(
+            "--today",
+            type=parse_day,
+            default=None,
+            help="数据中的“今天”（YYYY-MM-DD），默认为当天；日期均相对于它生成",
+        )
+        existing = parser.add_mutually_exclusive_group()
+        existing.add_argument(
+            "--if-empty", action="store_true", help="已有组织数据时什么也不做（只打印账号）"
+        )
+        existing.add_argument(
+            "--force",
+            action="store_true",
+            help="先删除已有的组织及其相关数据（审计日志保留）再生成",
+        )
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        if Organization.objects.exists() and options["if_empty"]:
+            self.stdout.write("已有组织数据，未生成演示数据。")
+            self.print_logins()
+            return
+        if Organization.objects.exists() and not options["force"]:
+            raise CommandError(
+                "数据库中已有组织数据。使用 --force 删除后重新生成，或使用 --if-empty 跳过。"
+            )
+        try:
+            validate_password(DEMO_PASSWORD)
+        except ValidationError as error:
+            raise CommandError(f"演示密码不符合密码规则：{' '.join(error.messages)}") from error
+
+        generator = DemoGenerator(
+            seed=options["seed"], scale=options["scale"], today=options["today"] or date.today()
+        )
+        with transaction.atomic():
+            if options["force"]:
+                clear_demo_data()
+            summary = generator.run()
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成演示数据（规模 {summary.scale}，种子 {summary.seed}，"
+                f"今天 {summary.today.isoformat()}）：{summary.root}"
+            )
+        )
+        self.stdout.write(
+            f"  党组织 {summary.organizations} 个，班子成员 {summary.committee_members} 人，"
+            f"村集体收入 {summary.village_incomes} 条，区域化党建联建单位 "
+            f"{summary.regional_links} 个，两新组织 {summary.new_organizations} 个"
+        )
+        self.stdout.write(f"  支部账号所在组织：{summary.users_branch}")
+        self.print_logins()
+        self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒")
+
+    def print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"地址：{ADDRESS}（python manage.py runserver 启动后访问）")
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        header = ("用户名", "姓名", "角色", "授权组织", "说明")
+        rows = [header, *demo_logins()]
+        sizes = [max(width(row[i]) for row in rows) for i in range(len(header))]
+        for number, row in enumerate(rows):
+            cells = [pad(c, s) for c, s in zip(row, sizes, strict=True)]
+            self.stdout.write(("  " + "  ".join(cells)).rstrip())
+            if number == 0:
+                self.stdout.write("  " + "  ".join("-" * s for s in sizes))
