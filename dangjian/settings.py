@@ -45,9 +45,9 @@ def required(name: str) -> str:
     return value
 
 
-def dev_secret_key() -> str:
-    """Generate a key once and keep it, so dev sessions survive restarts."""
-    path = VAR_DIR / "secret_key"
+def dev_key(name: str = "secret_key") -> str:
+    """Generate a key once and keep it under var/, so dev data survives restarts."""
+    path = VAR_DIR / name
     if path.exists():
         return path.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -61,8 +61,19 @@ if PRODUCTION:
     SECRET_KEY = required("SECRET_KEY")
     ALLOWED_HOSTS = [h.strip() for h in required("ALLOWED_HOSTS").split(",") if h.strip()]
     DATABASE_URL = required("DATABASE_URL")
+    # Personal data at rest: the key of the encrypted columns (with SECRET_KEY, as
+    # django-fernet-encrypted-fields derives it) and the key of the ID-number lookup hash.
+    SALT_KEY = [k.strip() for k in required("FIELD_ENCRYPTION_KEY").split(",") if k.strip()]
+    ID_HASH_KEY = required("ID_HASH_KEY")
 else:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or dev_secret_key()
+    SECRET_KEY = os.environ.get("SECRET_KEY") or dev_key()
+    SALT_KEY = [
+        k.strip()
+        for k in (os.environ.get("FIELD_ENCRYPTION_KEY") or dev_key("field_encryption_key")).split(
+            ","
+        )
+    ]
+    ID_HASH_KEY = os.environ.get("ID_HASH_KEY") or dev_key("id_hash_key")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'dangjian.sqlite3'}"
 
@@ -83,11 +94,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "treebeard",
+    "django_tasks",
+    "django_tasks_db",
     "dangjian.core",
     "dangjian.rules",
     "dangjian.audit",
     "dangjian.accounts",
     "dangjian.organizations",
+    "dangjian.members",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +255,14 @@ SPECTACULAR_SETTINGS = {
 
 # Audit log: rows younger than this cannot be deleted (the database refuses it).
 AUDIT_RETENTION_DAYS = max(190, int(os.environ.get("AUDIT_RETENTION_DAYS", "190")))
+
+# Long jobs (large imports, later reports) go to a task queue: django-tasks with its database
+# backend and `manage.py db_worker` as the worker. Tests run tasks immediately in-process.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

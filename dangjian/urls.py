@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("dangjian.core.urls")),
     path("accounts/", include("dangjian.accounts.urls")),
     path("orgs/", include("dangjian.organizations.urls")),
+    path("members/", include("dangjian.members.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("rules/", include("dangjian.rules.urls")),
     path("api/", include("dangjian.api_urls")),

@@ -15,6 +15,12 @@ from dangjian.organizations.models import Organization, OrgType, Sector
 from .factories import PASSWORD, UserFactory, grant, make_org
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_immediately(settings):
+    """Background tasks run in-process during tests (production uses the database queue)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @dataclass
 class District:
     """区委 ─┬ 街道党工委 ─ 社区党委 ─┬ 第一网格党支部 ─ 楼院党小组

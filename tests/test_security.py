@@ -329,7 +329,15 @@ def manage(args: list[str], **env) -> subprocess.CompletedProcess:
         key: value
         for key, value in os.environ.items()
         if key
-        not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "FIELD_ENCRYPTION_KEY",
+            "ID_HASH_KEY",
+        }
     }
     environment.update(env, DJANGO_SETTINGS_MODULE="dangjian.settings")
     return subprocess.run(
@@ -349,8 +357,22 @@ def test_check_deploy_is_clean_in_production_mode(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(45),
         ALLOWED_HOSTS="dangjian.example.cn",
         DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3",
+        FIELD_ENCRYPTION_KEY=secrets.token_urlsafe(32),
+        ID_HASH_KEY=secrets.token_urlsafe(32),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_mode_without_the_personal_data_keys_does_not_start(tmp_path):
+    result = manage(
+        ["check"],
+        DANGJIAN_MODE="production",
+        SECRET_KEY=secrets.token_urlsafe(45),
+        ALLOWED_HOSTS="dangjian.example.cn",
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3",
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY" in result.stderr
 
 
 def test_production_mode_without_a_secret_key_does_not_start(tmp_path):

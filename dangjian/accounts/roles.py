@@ -28,6 +28,8 @@ class Perm(StrEnum):
     MANAGE_STRUCTURE = "organizations.manage"  # create, move, dissolve below the grant
     MANAGE_NEW_ORGANIZATIONS = "organizations.manage_new"
     VIEW_MEMBERS = "members.view"
+    MANAGE_MEMBERS = "members.manage"  # roster records, import, transfers
+    UNMASK_ID = "members.unmask_id"  # see an ID number in clear (every reveal audited)
     MANAGE_USERS = "accounts.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_SECURITY = "security.manage"
@@ -42,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CHANGE_ORGANIZATION,
             Perm.MANAGE_NEW_ORGANIZATIONS,
             Perm.VIEW_MEMBERS,
+            Perm.MANAGE_MEMBERS,
+            Perm.UNMASK_ID,
         }
     ),
     Role.SECRETARY: frozenset(
@@ -50,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CHANGE_ORGANIZATION,
             Perm.MANAGE_NEW_ORGANIZATIONS,
             Perm.VIEW_MEMBERS,
+            Perm.MANAGE_MEMBERS,
+            Perm.UNMASK_ID,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -59,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_STRUCTURE,
             Perm.MANAGE_NEW_ORGANIZATIONS,
             Perm.VIEW_MEMBERS,
+            Perm.MANAGE_MEMBERS,
+            Perm.UNMASK_ID,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
         }

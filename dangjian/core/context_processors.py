@@ -13,5 +13,7 @@ def navigation(request):
             "security": has_perm_anywhere(user, Perm.MANAGE_SECURITY),
             "audit": has_perm_anywhere(user, Perm.VIEW_AUDIT),
             "rules": has_perm_anywhere(user, Perm.VIEW_ORGANIZATION),
+            "roster": has_perm_anywhere(user, Perm.VIEW_MEMBERS),
+            "own_record": hasattr(user, "member"),
         }
     }

@@ -101,6 +101,7 @@ PICK_PERMISSIONS = {
     "view": Perm.VIEW_ORGANIZATION,
     "manage": Perm.MANAGE_STRUCTURE,
     "neworg": Perm.MANAGE_NEW_ORGANIZATIONS,
+    "members": Perm.MANAGE_MEMBERS,
 }
 
 

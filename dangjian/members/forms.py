@@ -1,0 +1,107 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.organizations.forms import DateInput, OrganizationPicker
+
+from .choices import Category, Education, Gender, Membership, Standing
+from .models import Member
+from .services import MEMBER_FIELDS
+
+
+class MemberForm(forms.ModelForm):
+    organization = OrganizationPicker(label=_("所在党组织"))
+    id_number = forms.CharField(
+        label=_("公民身份号码"),
+        max_length=18,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    class Meta:
+        model = Member
+        fields = MEMBER_FIELDS
+        widgets = {
+            "birth_date": DateInput(),
+            "joined_on": DateInput(),
+            "full_member_on": DateInput(),
+            "floating_since": DateInput(),
+            "lost_contact_since": DateInput(),
+        }
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organizations is not None:
+            self.fields["organization"].queryset = organizations
+
+    def _post_clean(self):
+        # The record's rules are checked by the service (one place for the UI, the API and
+        # the import); the model's own full_clean would only repeat part of them.
+        pass
+
+
+class MemberEditForm(MemberForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Moving a member to another organization is a transfer, not an edit.
+        self.fields["organization"].disabled = True
+        self.fields["organization"].required = False
+        # The form never carries the number in clear: it shows the masked one, and an
+        # unchanged masked value means "keep the number on record".
+        if self.instance.pk:
+            self.initial["id_number"] = self.instance.masked_id_number
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"]
+        if self.instance.pk and value == self.instance.masked_id_number:
+            return self.instance.id_number
+        return value
+
+
+AGE_BANDS = [
+    ("", _("全部年龄")),
+    ("-30", _("30岁及以下")),
+    ("31-40", _("31至40岁")),
+    ("41-50", _("41至50岁")),
+    ("51-60", _("51至60岁")),
+    ("61-70", _("61至70岁")),
+    ("71-", _("71岁及以上")),
+]
+SORTS = [
+    ("name", _("按姓名")),
+    ("joined_on", _("按入党日期")),
+    ("-joined_on", _("按入党日期（近→远）")),
+    ("birth_date", _("按年龄（长→幼）")),
+]
+
+
+def with_all(choices, label):
+    return [("", label), *choices]
+
+
+class RosterFilter(forms.Form):
+    """The roster's filters; every field optional, bad values simply ignored."""
+
+    q = forms.CharField(label=_("姓名"), required=False)
+    org = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    descendants = forms.BooleanField(label=_("含下级组织"), required=False, initial=True)
+    standing = forms.ChoiceField(
+        label=_("党籍状态"), required=False, choices=with_all(Standing.choices, _("在册党员"))
+    )
+    membership = forms.ChoiceField(
+        label=_("党员类别"), required=False, choices=with_all(Membership.choices, _("全部类别"))
+    )
+    category = forms.ChoiceField(
+        label=_("管理类别"), required=False, choices=with_all(Category.choices, _("全部"))
+    )
+    gender = forms.ChoiceField(
+        label=_("性别"), required=False, choices=with_all(Gender.choices, _("全部"))
+    )
+    age = forms.ChoiceField(label=_("年龄段"), required=False, choices=AGE_BANDS)
+    education = forms.ChoiceField(
+        label=_("学历"), required=False, choices=with_all(Education.choices, _("全部学历"))
+    )
+    joined_year = forms.IntegerField(
+        label=_("入党年份"), required=False, min_value=1921, max_value=2100
+    )
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORTS)

@@ -1,0 +1,106 @@
+"""Filtering and paging the roster.
+
+Paging is by keyset (the last row's sort value and id), so page 500 costs what page 1 costs
+and no page needs a COUNT over the roster; the count is asked for separately.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from dangjian.organizations.models import Organization
+
+from .choices import ON_ROSTER
+from .models import Member
+
+PAGE_SIZE = 50
+SORT_FIELDS = {"name", "joined_on", "-joined_on", "birth_date"}
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_band_q(band: str, today: date) -> Q:
+    """Members whose age today is within ``band`` ("31-40", "-30", "71-")."""
+    low, _, high = band.partition("-")
+    q = Q()
+    if low:
+        q &= Q(birth_date__lte=years_before(today, int(low)))
+    if high:
+        q &= Q(birth_date__gt=years_before(today, int(high) + 1))
+    return q
+
+
+def filter_roster(members: QuerySet, data: dict, anchor: Organization | None, today: date):
+    """Apply the roster filters (cleaned RosterFilter data) to an already scoped queryset."""
+    if anchor is not None:
+        if data.get("descendants", True):
+            members = members.filter(organization__in=Organization.objects.within(anchor))
+        else:
+            members = members.filter(organization=anchor)
+    standing = data.get("standing")
+    members = (
+        members.filter(standing=standing) if standing else members.filter(standing__in=ON_ROSTER)
+    )
+    for field in ("membership", "category", "gender", "education"):
+        if data.get(field):
+            members = members.filter(**{field: data[field]})
+    if data.get("age"):
+        members = members.filter(age_band_q(data["age"], today))
+    if data.get("joined_year"):
+        members = members.filter(joined_on__year=data["joined_year"])
+    if data.get("q"):
+        members = members.filter(name__icontains=data["q"].strip())
+    return members
+
+
+@dataclass
+class Page:
+    rows: list[Member]
+    next_cursor: str | None
+
+
+def encode_cursor(value, pk: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, date) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, sort_field: str):
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if sort_field in ("joined_on", "birth_date"):
+            value = date.fromisoformat(value)
+        return value, int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def keyset_page(members: QuerySet, sort: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    sort = sort if sort in SORT_FIELDS else "name"
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    members = members.order_by(f"-{field}", "-id") if descending else members.order_by(field, "id")
+    if cursor and (decoded := decode_cursor(cursor, field)):
+        value, pk = decoded
+        if descending:
+            members = members.filter(
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+            )
+        else:
+            members = members.filter(
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+            )
+    rows = list(members.select_related("organization")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if more else None
+    return Page(rows, next_cursor)

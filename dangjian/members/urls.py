@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+urlpatterns = [
+    path("", views.roster, name="roster"),
+    path("count/", views.roster_count, name="count"),
+    path("me/", views.me, name="me"),
+    path("add/", views.create, name="create"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/reveal/", views.reveal, name="reveal"),
+]
