@@ -56,6 +56,7 @@ class Standing(models.TextChoices):
     LOST_CONTACT = "lost_contact", _("失联党员")
     SUSPENDED = "suspended", _("停止党籍")
     LEFT = "left", _("出党")
+    TRANSFERRED_OUT = "transferred_out", _("已转出系统外")
 
 
 # Members who have left the roster are kept on record but counted nowhere.
