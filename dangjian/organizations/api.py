@@ -91,7 +91,8 @@ def translate_errors(call):
             }
         ) from error
     except DjangoValidationError as error:
-        raise ValidationError(error.messages) from error
+        detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+        raise ValidationError(detail) from error
 
 
 @extend_schema(
