@@ -191,8 +191,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Second factor (TOTP). Roles listed here must use it; others may opt in.
-OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["committee_admin", "system_admin"])
+# Second factor (TOTP). Roles listed here must use it; others may opt in. "none" for no role.
+OTP_REQUIRED_ROLES = [
+    role
+    for role in env_list("OTP_REQUIRED_ROLES", ["committee_admin", "system_admin"])
+    if role != "none"
+]
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 OTP_TOTP_ISSUER = "党建 Dangjian"
 
 # Lockout after repeated failures (django-axes).
@@ -233,9 +238,10 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a refused token a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dangjian.accounts.authentication.ExpiringSecondFactorTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -252,6 +258,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# Take the client's address from X-Real-IP only behind the reverse proxy that sets it.
+TRUST_X_REAL_IP = env_bool("TRUST_X_REAL_IP", PRODUCTION)
 
 # Audit log: rows younger than this cannot be deleted (the database refuses it).
 AUDIT_RETENTION_DAYS = max(190, int(os.environ.get("AUDIT_RETENTION_DAYS", "190")))

@@ -120,9 +120,11 @@ def test_dissolving_a_leaf_keeps_it_on_record_but_out_of_the_tree(district, comm
     assert district.branch_a.name in children
 
 
-def test_changing_a_type_must_fit_parent_and_children(district, secretary_a):
+def test_changing_a_type_must_fit_parent_and_children(district, committee_admin):
     branch = refresh(district.branch_a)
-    response = secretary_a.post(f"/orgs/{branch.pk}/edit/", edit_data(branch, org_type="committee"))
+    response = committee_admin.post(
+        f"/orgs/{branch.pk}/edit/", edit_data(branch, org_type="committee")
+    )
     assert "该组织下设有党小组，不能改为党委" in response.content.decode()
     assert refresh(branch).org_type == OrgType.BRANCH
 
@@ -172,21 +174,41 @@ def test_term_due_date_follows_the_2018_term_rules(district, committee_admin):
     assert general.term_due_on == date(2027, 5, 10)
 
 
-def test_term_extension_is_limited_to_a_year_and_needs_approval(district, secretary_a):
+def test_term_extension_is_limited_to_a_year_and_needs_approval(district, committee_admin):
     branch = refresh(district.branch_a)
-    response = secretary_a.post(
+    response = committee_admin.post(
         f"/orgs/{branch.pk}/edit/",
         edit_data(branch, term_adjust_months=13, term_adjust_reason="区委组织部批复"),
     )
     assert "延期或提前换届一般不超过12个月" in response.content.decode()
-    response = secretary_a.post(f"/orgs/{branch.pk}/edit/", edit_data(branch, term_adjust_months=6))
+    response = committee_admin.post(
+        f"/orgs/{branch.pk}/edit/", edit_data(branch, term_adjust_months=6)
+    )
     assert "须经上级党组织批准" in response.content.decode()
-    response = secretary_a.post(
+    response = committee_admin.post(
         f"/orgs/{branch.pk}/edit/",
         edit_data(branch, term_adjust_months=6, term_adjust_reason="区委组织部批复〔2026〕3号"),
     )
     assert response.status_code == 302
     assert refresh(branch).term_due_on == date(2031, 7, 1)  # 2026-01-01 + 5 years + 6 months
+
+
+def test_a_secretary_cannot_change_the_type_or_prolong_the_term_of_their_own_branch(
+    district, secretary_a
+):
+    branch = refresh(district.branch_a)
+    for change in (
+        {"org_type": "general_branch"},
+        {"term_adjust_months": 12, "term_adjust_reason": "同意"},
+        {"term_years": 4},
+    ):
+        response = secretary_a.post(f"/orgs/{branch.pk}/edit/", edit_data(branch, **change))
+        assert response.status_code == 403
+    after = refresh(branch)
+    assert (after.org_type, after.term_due_on) == (branch.org_type, branch.term_due_on)
+    # What is theirs to keep up to date, they can.
+    response = secretary_a.post(f"/orgs/{branch.pk}/edit/", edit_data(branch, address="和平路3号"))
+    assert response.status_code == 302
 
 
 def test_new_child_inherits_nothing_it_is_not_allowed(district, login):

@@ -76,9 +76,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.AUDIT_ADMIN: frozenset({Perm.VIEW_ORGANIZATION, Perm.VIEW_AUDIT}),
 }
 
-# Which roles a holder of each role may grant within its subtree. Administrators of the
-# three separate duties are granted only by a system administrator.
+# The three separate administrative duties (三员): no one person holds two of them.
+SEPARATE_DUTIES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+# Which roles a holder of each role may grant within its subtree. The security and audit
+# administrators, who watch the system administrator, are appointed only by the superuser
+# (the bootstrap account), never by the system administrator.
 GRANTABLE_ROLES: dict[str, frozenset[str]] = {
     Role.COMMITTEE_ADMIN: frozenset({Role.MEMBER, Role.CLERK, Role.SECRETARY}),
-    Role.SYSTEM_ADMIN: frozenset(Role.values),
+    Role.SYSTEM_ADMIN: frozenset(Role.values) - {Role.SECURITY_ADMIN, Role.AUDIT_ADMIN},
 }

@@ -13,7 +13,7 @@ from dangjian.audit.services import record, snapshot
 
 from . import scope
 from .models import RoleGrant
-from .roles import GRANTABLE_ROLES, Perm, Role
+from .roles import GRANTABLE_ROLES, SEPARATE_DUTIES, Perm, Role
 
 
 def grantable_roles(actor, organization) -> set[str]:
@@ -57,6 +57,17 @@ def grant_role(actor, user, organization, role: str) -> RoleGrant:
             _("您无权在“%(org)s”授予“%(role)s”角色。")
             % {"org": organization.name, "role": Role(role).label}
         )
+    if role in SEPARATE_DUTIES:
+        held = set(user.role_grants.filter(role__in=SEPARATE_DUTIES).values_list("role", flat=True))
+        others = held - {role}
+        if others or (user.is_superuser and role != Role.SYSTEM_ADMIN):
+            raise ValidationError(
+                _("系统管理员、安全管理员、审计管理员须由不同人员担任（该用户已是%(roles)s）。")
+                % {
+                    "roles": "、".join(str(Role(r).label) for r in sorted(others))
+                    or _("超级管理员")
+                }
+            )
     grant, created = RoleGrant.objects.get_or_create(
         user=user, organization=organization, role=role, defaults={"granted_by": actor}
     )

@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -165,21 +166,36 @@ def revoke(request, pk: int):
     return redirect("accounts:grants")
 
 
+def lockout_attempts(user):
+    """Sign-in failures a security administrator may see: for users granted a role within
+    their subtree; those at a top-level organization also see names that match no user."""
+    attempts = AccessAttempt.objects.order_by("-attempt_time")
+    paths = scope.scope_paths(user, Perm.MANAGE_SECURITY)
+    if paths is None or any(len(p) == Organization.steplen for p in paths):
+        return attempts
+    usernames = RoleGrant.objects.filter(
+        organization__in=Organization.objects.for_user(user, Perm.MANAGE_SECURITY)
+    ).values("user__username")
+    return attempts.filter(username__in=usernames)
+
+
 @login_required
 def security(request):
     if not request.user.is_superuser and not scope.has_perm_anywhere(
         request.user, Perm.MANAGE_SECURITY
     ):
         raise PermissionDenied(_("仅安全管理员可以查看。"))
+    attempts = lockout_attempts(request.user)
     if request.method == "POST":
         username = request.POST.get("username", "")
+        if not attempts.filter(username=username).exists():
+            raise Http404
         axes_reset(username=username)
         record(AuditAction.UNLOCK, actor=request.user, reason=f"解除锁定：{username}")
         messages.success(request, _("已解除“%(u)s”的锁定。") % {"u": username})
         return redirect("accounts:security")
-    attempts = AccessAttempt.objects.order_by("-attempt_time")[:200]
     return render(
         request,
         "accounts/security.html",
-        {"attempts": attempts, "limit": settings.AXES_FAILURE_LIMIT},
+        {"attempts": attempts[:200], "limit": settings.AXES_FAILURE_LIMIT},
     )

@@ -50,11 +50,15 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = ["dissolved_on", "depth", "numchild", "term_due_on", "version"]
 
     def get_parent(self, obj) -> int | None:
-        parents = self.context.get("parent_ids", {})
-        if obj.parent_path in parents:
-            return parents[obj.parent_path]
-        parent = Organization.objects.filter(path=obj.parent_path).values_list("id", flat=True)
-        return parent.first() if obj.depth > 1 else None
+        """The parent's id, or None at the top of the tree or of the caller's scope."""
+        parents = self.context.get("parent_ids")
+        if parents is not None:
+            return parents.get(obj.parent_path)
+        if obj.depth == 1:
+            return None
+        request = self.context.get("request")
+        visible = Organization.objects.for_user(request.user) if request else Organization.objects
+        return visible.filter(path=obj.parent_path).values_list("id", flat=True).first()
 
 
 class OrganizationCreateSerializer(OrganizationSerializer):
@@ -120,8 +124,10 @@ class OrganizationViewSet(
             if not params.get("include_dissolved"):
                 qs = qs.active()
             if within := params.get("within"):
-                anchor = Organization.objects.for_user(self.request.user).filter(pk=within)
-                anchor = anchor.first() if within.isdigit() else None
+                anchor = None
+                if within.isdigit():
+                    anchor = Organization.objects.for_user(self.request.user).filter(pk=within)
+                    anchor = anchor.first()
                 qs = qs.within(anchor) if anchor else qs.none()
             if org_type := params.get("org_type"):
                 qs = qs.filter(org_type=org_type)
@@ -140,15 +146,14 @@ class OrganizationViewSet(
             return MoveSerializer
         return OrganizationSerializer
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["parent_ids"] = {}
-        return context
-
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         parent_paths = {o.parent_path for o in page if o.depth > 1}
-        ids = dict(Organization.objects.filter(path__in=parent_paths).values_list("path", "id"))
+        ids = dict(
+            Organization.objects.for_user(request.user)
+            .filter(path__in=parent_paths)
+            .values_list("path", "id")
+        )
         serializer = OrganizationSerializer(page, many=True, context={"parent_ids": ids})
         return self.get_paginated_response(serializer.data)
 
@@ -160,7 +165,10 @@ class OrganizationViewSet(
         organization = translate_errors(
             lambda: services.create_organization(request.user, parent, data)
         )
-        return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OrganizationSerializer(organization, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def update(self, request, *args, **kwargs):
         organization = self.get_object()
@@ -174,7 +182,9 @@ class OrganizationViewSet(
         organization = translate_errors(
             lambda: services.update_organization(request.user, organization, data, version)
         )
-        return Response(OrganizationSerializer(organization).data)
+        return Response(
+            OrganizationSerializer(organization, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(request=MoveSerializer, responses=OrganizationSerializer)
     @action(detail=True, methods=["post"])
@@ -186,7 +196,9 @@ class OrganizationViewSet(
         organization = translate_errors(
             lambda: services.move_organization(request.user, organization, new_parent)
         )
-        return Response(OrganizationSerializer(organization).data)
+        return Response(
+            OrganizationSerializer(organization, context=self.get_serializer_context()).data
+        )
 
     def _scoped(self, pk, permission=None) -> Organization:
         organization = (

@@ -41,6 +41,8 @@ class OrganizationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["term_adjust_months"].required = False
+        if self.instance.pk and not self.instance.term_years_custom:
+            self.initial["term_years"] = None  # following the rules: keep it so
 
     def clean_term_adjust_months(self):
         return self.cleaned_data.get("term_adjust_months") or 0

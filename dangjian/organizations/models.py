@@ -77,6 +77,8 @@ class Organization(MP_Node):
     term_years = models.PositiveSmallIntegerField(
         _("任期（年）"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
+    # False: the length follows the term rules (and changes with them or with the type).
+    term_years_custom = models.BooleanField(default=False, editable=False)
     term_adjust_months = models.SmallIntegerField(
         _("延期或提前（月）"),
         default=0,

@@ -13,6 +13,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import Perm
@@ -20,8 +21,10 @@ from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import record, snapshot
 from dangjian.rules.registry import RuleBook
+from dangjian.rules.services import on_rule_change
 
 from .models import (
+    COMMITTEE_TYPES,
     CommitteeMember,
     NewOrganization,
     Organization,
@@ -48,6 +51,9 @@ class StaleEdit(Exception):
         self.changes = changes  # (field, value then, value now, who)
         super().__init__("stale edit")
 
+
+# Fields only the organization above may change (see update_organization).
+STRUCTURAL_FIELDS = ["org_type", "sector", "term_years", "term_adjust_months"]
 
 EDITABLE_FIELDS = [
     "name",
@@ -153,7 +159,7 @@ def apply_term(organization: Organization, rules: RuleBook) -> None:
         raise RuleViolation(
             _("延期或提前换届须经上级党组织批准，请填写批准情况。"), TERM_MAX_ADJUST_MONTHS.citation
         )
-    if organization.term_years is None:
+    if not organization.term_years_custom:
         organization.term_years = default_term_years(
             organization.org_type, organization.sector, rules
         )
@@ -174,7 +180,10 @@ def create_organization(actor, parent: Organization | None, data: dict) -> Organ
     else:
         parent = Organization.objects.select_for_update().get(pk=parent.pk)
         require(actor, Perm.MANAGE_STRUCTURE, parent)
-    organization = Organization(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    organization = Organization(
+        **{k: v for k, v in data.items() if k in EDITABLE_FIELDS and k != "term_years"}
+    )
+    set_term_years(organization, data)
     check_parent(organization.org_type, parent)
     apply_term(organization, rulebook_for(parent))
     if parent is None:
@@ -199,25 +208,47 @@ def changes_since(instance, version: int) -> list[tuple[str, object, object, str
     return changes
 
 
+def require_active(organization: Organization) -> None:
+    if not organization.is_active:
+        raise RuleViolation(_("“%(org)s”已撤销，不能再修改。") % {"org": organization.name})
+
+
+def set_term_years(organization: Organization, data: dict) -> None:
+    """An explicit term length is kept as given; an empty one follows the rules."""
+    if "term_years" in data:
+        organization.term_years = data["term_years"]
+        organization.term_years_custom = data["term_years"] is not None
+
+
 @transaction.atomic
 def update_organization(actor, organization: Organization, data: dict, version: int):
     current = Organization.objects.select_for_update().get(pk=organization.pk)
     require(actor, Perm.CHANGE_ORGANIZATION, current)
+    require_active(current)
     if current.version != version:
         raise StaleEdit(changes_since(current, version))
     before = snapshot(current)
     for field, value in data.items():
-        if field in EDITABLE_FIELDS:
+        if field in EDITABLE_FIELDS and field != "term_years":
             setattr(current, field, value)
-    if current.org_type != before["org_type"]:
-        parent = Organization.objects.get_parent(current)
-        check_parent(current.org_type, parent)
-        check_children_fit(current, current.org_type)
-    if data.get("term_years") is None and (
-        current.org_type != before["org_type"] or current.sector != before["sector"]
-    ):
-        current.term_years = None  # follow the rule for the new type or sector
+    set_term_years(current, data)
     apply_term(current, rulebook_for(current))
+    changed = {f for f in STRUCTURAL_FIELDS if getattr(current, f) != before[f]}
+    if changed:
+        # Type, sector, term length and extensions are decided above the organization: a
+        # branch's own secretary cannot turn it into a 总支 or prolong its own term.
+        parent = Organization.objects.get_parent(current)
+        if parent is None:
+            if not getattr(actor, "is_superuser", False):
+                raise PermissionDenied(_("只有超级管理员可以修改顶层组织的类别和任期。"))
+        elif not has_perm_on(actor, Perm.MANAGE_STRUCTURE, parent):
+            labels = "、".join(
+                str(Organization._meta.get_field(f).verbose_name) for f in sorted(changed)
+            )
+            raise PermissionDenied(_("%(fields)s须由上级党组织调整。") % {"fields": labels})
+    if current.org_type != before["org_type"]:
+        check_parent(current.org_type, Organization.objects.get_parent(current))
+        check_children_fit(current, current.org_type)
     current.version = F("version") + 1
     current.save()
     current.refresh_from_db()
@@ -272,6 +303,14 @@ def _new_organizations(organization: Organization) -> str | None:
     return None
 
 
+@dissolve_check
+def _covered_new_organizations(organization: Organization) -> str | None:
+    count = NewOrganization.objects.filter(party_organization=organization).count()
+    if count:
+        return _("该组织是%(n)d个两新组织所建的党组织，请先调整其覆盖方式。") % {"n": count}
+    return None
+
+
 def dissolve_blockers(organization: Organization) -> list[str]:
     return [reason for check in DISSOLVE_CHECKS if (reason := check(organization))]
 
@@ -287,10 +326,16 @@ def dissolve_organization(actor, organization: Organization, on: date, reason: s
         raise RuleViolation(_("该组织已经撤销。"))
     if not reason.strip():
         raise ValidationError(_("请填写撤销原因。"))
+    if on > timezone.localdate():
+        raise ValidationError(_("撤销日期不能晚于今天。"))
+    if organization.founded_on and on < organization.founded_on:
+        raise ValidationError(_("撤销日期不能早于成立日期。"))
     blockers = dissolve_blockers(organization)
     if blockers:
         raise RuleViolation(" ".join(blockers))
     before = snapshot(organization)
+    # The committee goes with the organization.
+    organization.committee_members.filter(ended_on__isnull=True).update(ended_on=on)
     organization.dissolved_on = on
     organization.dissolution_reason = reason
     organization.version = F("version") + 1
@@ -310,6 +355,7 @@ def dissolve_organization(actor, organization: Organization, on: date, reason: s
 @transaction.atomic
 def add_committee_member(actor, organization: Organization, data: dict) -> CommitteeMember:
     require(actor, Perm.CHANGE_ORGANIZATION, organization)
+    require_active(organization)
     member = CommitteeMember(organization=organization, **data)
     member.full_clean()
     member.save()
@@ -330,6 +376,7 @@ def end_committee_member(actor, member: CommitteeMember, on: date) -> CommitteeM
 @transaction.atomic
 def set_village_income(actor, organization: Organization, year: int, amount) -> VillageIncome:
     require(actor, Perm.CHANGE_ORGANIZATION, organization)
+    require_active(organization)
     income = VillageIncome.objects.filter(organization=organization, year=year).first()
     before = snapshot(income) if income else None
     if income is None:
@@ -350,6 +397,9 @@ def set_village_income(actor, organization: Organization, year: int, amount) -> 
 @transaction.atomic
 def add_regional_link(actor, hub: Organization, data: dict) -> RegionalLink:
     require(actor, Perm.CHANGE_ORGANIZATION, hub)
+    require_active(hub)
+    if hub.org_type not in COMMITTEE_TYPES:
+        raise RuleViolation(_("联建单位只能加入街道大工委或社区大党委（党委、党工委）。"))
     link = RegionalLink(hub=hub, **data)
     if link.unit_organization_id and link.unit_organization.path.startswith(hub.path):
         raise RuleViolation(_("下级组织本已隶属于该组织，无需作为驻区单位联建。"))
@@ -432,3 +482,38 @@ def save_new_organization(
         after=snapshot(instance),
     )
     return instance
+
+
+@on_rule_change
+def recompute_terms(root: Organization, key: str) -> None:
+    """A term rule changed: organizations following the rules get the new length and due date.
+
+    A rare administrative act; the tree is updated in batches.
+    """
+    if not key.startswith("term."):
+        return
+    rules = RuleBook.for_root(root)
+    changed = []
+    for organization in (
+        Organization.objects.within(root)
+        .filter(term_years_custom=False)
+        .only(
+            "id",
+            "path",
+            "depth",
+            "org_type",
+            "sector",
+            "term_started_on",
+            "term_years",
+            "term_years_custom",
+            "term_adjust_months",
+            "term_adjust_reason",
+            "term_due_on",
+        )
+        .iterator(chunk_size=2000)
+    ):
+        old = (organization.term_years, organization.term_due_on)
+        apply_term(organization, rules)
+        if (organization.term_years, organization.term_due_on) != old:
+            changed.append(organization)
+    Organization.objects.bulk_update(changed, ["term_years", "term_due_on"], batch_size=1000)

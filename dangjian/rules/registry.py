@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from django.utils.functional import Promise
 
+# What RuleOverride.value holds: 14 digits, 2 of them decimals.
+MAXIMUM_VALUE = Decimal("1e12")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -27,7 +30,16 @@ class Rule:
 
     def coerce(self, value) -> int | Decimal:
         """The value as the rule's type, checked against its bounds."""
-        number = Decimal(str(value))
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            raise ValueError("不是有效的数字") from None
+        if not number.is_finite():
+            raise ValueError("不是有效的数字")
+        if abs(number) >= MAXIMUM_VALUE:
+            raise ValueError(f"不能超过 {MAXIMUM_VALUE:f}")
+        if number != number.quantize(Decimal("0.01")):
+            raise ValueError("最多保留两位小数")
         if isinstance(self.default, int):
             if number != number.to_integral_value():
                 raise ValueError("必须是整数")
@@ -62,7 +74,10 @@ class RuleBook:
     def __getitem__(self, key: str) -> int | Decimal:
         rule = RULES[key]
         if rule.configurable and key in self.overrides:
-            return rule.coerce(self.overrides[key])
+            try:
+                return rule.coerce(self.overrides[key])
+            except ValueError:
+                pass  # a value stored before its bounds were tightened: the default holds
         return rule.default
 
     def is_overridden(self, key: str) -> bool:

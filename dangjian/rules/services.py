@@ -10,6 +10,20 @@ from dangjian.audit.services import record
 from .models import RuleOverride
 from .registry import RULES
 
+# Called with (root, key) after a rule changes, in the same transaction: apps that store
+# values derived from a rule (e.g. term due dates) bring them up to date.
+RULE_CHANGE_HOOKS: list = []
+
+
+def on_rule_change(func):
+    RULE_CHANGE_HOOKS.append(func)
+    return func
+
+
+def _changed(root, key):
+    for hook in RULE_CHANGE_HOOKS:
+        hook(root, key)
+
 
 @transaction.atomic
 def set_rule(actor, root, key: str, value) -> RuleOverride | None:
@@ -32,6 +46,7 @@ def set_rule(actor, root, key: str, value) -> RuleOverride | None:
             after={"value": str(rule.default)},
             reason=f"恢复默认：{key}",
         )
+        _changed(root, key)
         return None
     try:
         coerced = rule.coerce(value)
@@ -49,4 +64,5 @@ def set_rule(actor, root, key: str, value) -> RuleOverride | None:
         after={"value": str(coerced)},
         reason=f"规则设置：{key}",
     )
+    _changed(root, key)
     return override
