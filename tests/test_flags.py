@@ -160,3 +160,41 @@ def test_home_page_lists_flags_with_their_citation(db, login, root):
     assert "班子不健全：未配备书记" in page
     assert "无书记支部" in page
     assert "《中国共产党支部工作条例（试行）》" in page
+
+
+def test_every_flag_through_its_page(db, login, root):
+    """One trigger and one near miss for each flag, read back from the flag pages over HTTP."""
+    from dangjian.accounts.roles import Role
+
+    org(root, "甲·已届满", term_started_on=date(2022, 1, 1))  # 3 years: due 2025
+    org(root, "乙·五个月后届满", term_started_on=date(2024, 4, 24))
+    org(root, "丙·七个月后届满", term_started_on=date(2024, 6, 24))
+    org(root, "丁·未登记任期", term_started_on=None)
+    org(root, "戊·无书记", secretary=False)
+    street = org(root, "某街道党工委", OrgType.WORKING_COMMITTEE)
+    org(street, "己·小社区", OrgType.COMMITTEE, Sector.COMMUNITY, premises_area=500)
+    org(street, "庚·大社区", OrgType.COMMITTEE, Sector.COMMUNITY, premises_area=1500)
+    village = org(street, "辛·穷村", OrgType.BRANCH, Sector.VILLAGE)
+    VillageIncome.objects.create(organization=village, year=2025, amount=Decimal("1000"))
+    NewOrganizationFactory(name="壬·三名党员公司", area=street, member_count=3)
+    NewOrganizationFactory(name="癸·指导员公司", area=street, member_count=4, coverage="instructor")
+    NewOrganizationFactory(name="子·两名党员公司", area=street, member_count=2)
+    org(root, "丑·缺制度支部", has_rules=False)
+
+    expected = {
+        "term_overdue": ({"甲·已届满"}, {"乙·五个月后届满"}),
+        "term_due_soon": ({"乙·五个月后届满"}, {"丙·七个月后届满"}),
+        "term_unrecorded": ({"丁·未登记任期"}, {"甲·已届满"}),
+        "secretary_missing": ({"戊·无书记"}, {"甲·已届满"}),
+        "community_premises_below": ({"己·小社区"}, {"庚·大社区"}),
+        "hollow_village": ({"辛·穷村"}, {"庚·大社区"}),
+        "uncovered_new_organization": ({"壬·三名党员公司", "癸·指导员公司"}, {"子·两名党员公司"}),
+        "six_haves_incomplete": ({"丑·缺制度支部"}, {"甲·已届满"}),
+    }
+    client = login(Role.COMMITTEE_ADMIN, root)
+    for key, (present, absent) in expected.items():
+        page = client.get(f"/flags/{key}/{root.pk}/").content.decode()
+        for name in present:
+            assert name in page, (key, name)
+        for name in absent:
+            assert name not in page, (key, name)

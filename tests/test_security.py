@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings as django_settings
 from django.contrib.auth.password_validation import validate_password
@@ -24,7 +25,9 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dangjian.accounts.models import RoleGrant
 from dangjian.accounts.roles import Role
+from dangjian.audit.models import AuditEvent
 from dangjian.organizations.models import Organization
 
 from .conftest import refresh, totp_code
@@ -455,3 +458,64 @@ def test_a_clerk_cannot_create_child_organizations(district, login):
     )
     assert response.status_code == 403
     assert not Organization.objects.filter(name="2号楼党小组").exists()
+
+
+# Separation of the three administrative duties (三员分立).
+
+
+def test_one_person_cannot_hold_two_of_the_separate_duties(district):
+    from dangjian.accounts import services as account_services
+
+    superuser = UserFactory(is_superuser=True)
+    person = UserFactory()
+    account_services.grant_role(superuser, person, district.root, Role.AUDIT_ADMIN)
+    with pytest.raises(ValidationError, match="须由不同人员担任"):
+        account_services.grant_role(superuser, person, district.root, Role.SYSTEM_ADMIN)
+    with pytest.raises(ValidationError, match="须由不同人员担任"):
+        account_services.grant_role(superuser, person, district.street, Role.SECURITY_ADMIN)
+
+
+def test_the_system_administrator_does_not_appoint_auditors(district, login):
+    system_admin = login(Role.SYSTEM_ADMIN, district.root)
+    response = system_admin.post(
+        "/accounts/grants/",
+        {
+            "username": "xiaoma",
+            "full_name": "小马",
+            "password": "Zhibu#2026ok",
+            "organization": district.root.pk,
+            "role": Role.AUDIT_ADMIN,
+        },
+    )
+    assert response.status_code == 200  # the form again, with the refusal
+    assert not RoleGrant.objects.filter(role=Role.AUDIT_ADMIN).exists()
+
+
+def test_a_security_administrator_sees_and_unlocks_only_their_subtree(district, login, client):
+    street_user, organ_user = UserFactory(), UserFactory()
+    grant(street_user, district.branch_a, Role.CLERK)
+    grant(organ_user, district.organ_branch, Role.CLERK)
+    for user in (street_user, organ_user):
+        for _ in range(django_settings.AXES_FAILURE_LIMIT):
+            client.post("/accounts/login/", {"username": user.username, "password": "wrong"})
+    street_security = login(Role.SECURITY_ADMIN, district.street)
+    page = street_security.get("/accounts/security/").content.decode()
+    assert street_user.username in page and organ_user.username not in page
+    response = street_security.post("/accounts/security/", {"username": organ_user.username})
+    assert response.status_code == 404
+    assert AccessAttempt.objects.filter(username=organ_user.username).exists()
+
+
+def test_the_client_address_is_not_taken_from_a_forged_header(db, client, settings):
+    settings.TRUST_X_REAL_IP = False
+    client.post(
+        "/accounts/login/", {"username": "nobody", "password": "x"}, HTTP_X_REAL_IP="8.8.8.8"
+    )
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.ip_address == "127.0.0.1"
+
+    settings.TRUST_X_REAL_IP = True  # behind the proxy that sets it
+    client.post(
+        "/accounts/login/", {"username": "nobody", "password": "x"}, HTTP_X_REAL_IP="10.1.2.3"
+    )
+    assert AuditEvent.objects.filter(action="login_failed").latest("id").ip_address == "10.1.2.3"

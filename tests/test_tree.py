@@ -7,7 +7,7 @@ from dangjian.audit.models import AuditEvent
 from dangjian.organizations.models import Organization, OrgType, Sector
 
 from .conftest import refresh
-from .factories import edit_data, make_org
+from .factories import edit_data
 
 
 def tree_snapshot():
@@ -86,7 +86,7 @@ def test_moving_moves_the_whole_subtree(district, login):
     assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
-def test_moving_needs_rights_over_old_and_new_parent(district, committee_admin):
+def test_moving_needs_rights_over_the_new_parent_and_the_old(district, committee_admin):
     # The street's admin cannot move a branch into the organs' working committee, outside
     # the street: the target is not a valid choice for them, and nothing changes.
     before = tree_snapshot()
@@ -211,10 +211,9 @@ def test_a_secretary_cannot_change_the_type_or_prolong_the_term_of_their_own_bra
     assert response.status_code == 302
 
 
-def test_new_child_inherits_nothing_it_is_not_allowed(district, login):
+def test_only_structure_managers_create_children(district, login):
     admin = login(Role.COMMITTEE_ADMIN, district.root)
-    make_org(district.organs, "某局党委", OrgType.COMMITTEE)
-    # A clerk of a branch cannot create anything, even under their own branch.
     clerk = login(Role.CLERK, district.branch_a)
     assert clerk.get(f"/orgs/{district.branch_a.pk}/add/").status_code == 403
+    assert create(clerk, district.branch_a, name="小组", org_type="group").status_code == 403
     assert admin.get(f"/orgs/{district.branch_a.pk}/add/").status_code == 200

@@ -54,9 +54,10 @@ class CoverageCell:
 
     @property
     def meets_target(self) -> bool | None:
-        if self.rate is None or self.target is None:
+        """The targets are for 党组织覆盖率: organizations formed (单独或联合组建)."""
+        if self.organization_rate is None or self.target is None:
             return None
-        return self.rate >= self.target
+        return self.organization_rate >= self.target
 
     def add(self, other: CoverageCell) -> None:
         self.total += other.total

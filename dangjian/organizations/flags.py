@@ -10,10 +10,10 @@ from dangjian.core.flags import Flag, FlagContext, register
 
 from .models import (
     BRANCH_TYPES,
+    ORGANIZATION_COVERAGE,
     SIX_HAVES,
     CommitteeMember,
     CommitteePost,
-    Coverage,
     NewOrganization,
     Sector,
     VillageIncome,
@@ -184,19 +184,21 @@ class UncoveredNewOrganization(Flag):
 
     def queryset(self, ctx: FlagContext):
         return (
+            # Work coverage (an instructor, a mass organization) does not replace a branch
+            # where there are three members to form one.
             NewOrganization.objects.filter(
-                area__in=ctx.organizations,
-                coverage=Coverage.UNCOVERED,
-                member_count__gte=BRANCH_MIN_MEMBERS.default,
+                area__in=ctx.organizations, member_count__gte=BRANCH_MIN_MEMBERS.default
             )
+            .exclude(coverage__in=ORGANIZATION_COVERAGE)
             .select_related("area")
             .order_by("-member_count", "name")
         )
 
     def describe(self, obj, ctx):
-        return _("%(name)s：党员 %(n)d 人，属地 %(area)s") % {
+        return _("%(name)s：党员 %(n)d 人，%(coverage)s，属地 %(area)s") % {
             "name": obj.name,
             "n": obj.member_count,
+            "coverage": obj.get_coverage_display(),
             "area": obj.area.name,
         }
 

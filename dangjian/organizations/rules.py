@@ -106,7 +106,7 @@ COVERAGE_TARGETS = {
     "non_public_enterprise": register(
         Rule(
             key="coverage.target.non_public_enterprise",
-            label=_("非公企业党的组织和工作覆盖率目标"),
+            label=_("非公企业党组织覆盖率目标"),
             default=Decimal("90"),
             unit="%",
             citation=_("两新组织“两个覆盖”年度目标（各地可配置）"),
@@ -118,7 +118,7 @@ COVERAGE_TARGETS = {
     "social_organization": register(
         Rule(
             key="coverage.target.social_organization",
-            label=_("社会组织党的组织和工作覆盖率目标"),
+            label=_("社会组织党组织覆盖率目标"),
             default=Decimal("90"),
             unit="%",
             citation=_("两新组织“两个覆盖”年度目标（各地可配置）"),

@@ -125,6 +125,11 @@ def pick(request):
 @login_required
 def detail(request, pk: int):
     organization = get_organization(request, pk)
+    return render(request, "organizations/detail.html", detail_context(request, organization))
+
+
+def detail_context(request, organization: Organization, **forms) -> dict:
+    """The organization page; ``forms`` are bound forms to show again with their errors."""
     today = timezone.localdate()
     children_qs = Organization.objects.get_children(organization).active()
     ctx = FlagContext(
@@ -171,9 +176,9 @@ def detail(request, pk: int):
         ),
         "committee_form": CommitteeMemberForm(),
         "income_form": VillageIncomeForm(initial={"year": today.year - 1}),
-        "link_form": RegionalLinkForm(),
     }
-    return render(request, "organizations/detail.html", context)
+    context.update(forms)
+    return context
 
 
 @login_required
@@ -287,8 +292,9 @@ def committee_add(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error)
     if not request.headers.get("HX-Request"):
-        if form.errors:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        if form.errors:  # show the page again with what was typed and what is wrong
+            context = detail_context(request, organization, committee_form=form)
+            return render(request, "organizations/detail.html", context)
         return redirect(organization)
     if form.errors:
         return render(
@@ -330,13 +336,16 @@ def income_set(request, pk: int):
     check(request, Perm.CHANGE_ORGANIZATION, organization)
     form = VillageIncomeForm(request.POST)
     if form.is_valid():
-        services.set_village_income(
-            request.user, organization, form.cleaned_data["year"], form.cleaned_data["amount"]
-        )
-        messages.success(request, _("已登记集体经济收入。"))
-    else:
-        for error in form.errors.values():
-            messages.error(request, error.as_text())
+        try:
+            services.set_village_income(
+                request.user, organization, form.cleaned_data["year"], form.cleaned_data["amount"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.errors:
+        context = detail_context(request, organization, income_form=form)
+        return render(request, "organizations/detail.html", context)
+    messages.success(request, _("已登记集体经济收入。"))
     return redirect(organization)
 
 

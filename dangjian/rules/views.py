@@ -24,20 +24,28 @@ def top_organization(request) -> Organization:
 def rule_list(request):
     root = top_organization(request)
     can_edit = has_perm_on(request.user, Perm.MANAGE_RULES, root)
+    failed = {}  # key -> (what was typed, the errors), to show again
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(_("只有顶层组织的管理员可以修改规则设置。"))
         key = request.POST.get("key", "")
+        typed = request.POST.get("value", "").strip()
         try:
-            services.set_rule(request.user, root, key, request.POST.get("value", "").strip())
+            services.set_rule(request.user, root, key, typed)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            failed[key] = (typed, error.messages)
         else:
             messages.success(request, _("规则设置已保存。"))
-        return redirect("rules:list")
+            return redirect("rules:list")
     book = RuleBook.for_root(root)
     rules = [
-        {"rule": rule, "value": book[key], "overridden": book.is_overridden(key)}
+        {
+            "rule": rule,
+            "value": book[key],
+            "overridden": book.is_overridden(key),
+            "typed": failed.get(key, (None, []))[0],
+            "errors": failed.get(key, (None, []))[1],
+        }
         for key, rule in sorted(RULES.items())
     ]
     return render(request, "rules/list.html", {"root": root, "rules": rules, "can_edit": can_edit})
