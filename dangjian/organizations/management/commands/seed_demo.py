@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from dangjian.accounts.models import User
+from dangjian.members.demo import MemberGenerator
+from dangjian.members.models import Member, Transfer
 from dangjian.organizations.demo import (
     DEFAULT_SEED,
     DEMO_PASSWORD,
@@ -85,8 +88,17 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             if options["force"]:
+                Transfer.objects.all().delete()
+                Member.objects.all().delete()
                 clear_demo_data()
             summary = generator.run()
+            members = MemberGenerator(options["seed"], options["scale"], generator.today)
+            member_count = members.run(Organization.objects.all())
+            branch = Organization.objects.get(name=summary.users_branch)
+            logins = User.objects.filter(
+                username__in=["branch_secretary", "branch_clerk", "member_demo"]
+            ).order_by("username")
+            members.link_users([(user, branch) for user in logins])
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -99,6 +111,7 @@ class Command(BaseCommand):
             f"村集体收入 {summary.village_incomes} 条，区域化党建联建单位 "
             f"{summary.regional_links} 个，两新组织 {summary.new_organizations} 个"
         )
+        self.stdout.write(f"  党员 {member_count + 3} 人")
         self.stdout.write(f"  支部账号所在组织：{summary.users_branch}")
         self.print_logins()
         self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒")
