@@ -110,16 +110,23 @@ def main() -> None:
         "search by name": "/orgs/search/?q=%E7%AC%AC%E4%B8%80",
         "new organizations and coverage (root)": "/orgs/new-organizations/",
         "API: organizations, first page": "/api/organizations/",
+        "roster, first page (whole city)": "/members/",
+        "roster, filtered (women aged 31-40)": "/members/?gender=female&age=31-40",
+        "roster, count on request (whole city)": "/members/count/",
+        "API: members, first page": "/api/members/",
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM organizations_organization")
         organizations = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM members_member")
+        members = cursor.fetchone()[0]
     results = {
         "date": datetime.now().isoformat(timespec="seconds"),
         "database": connection.vendor,
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "organizations": organizations,
+        "members": members,
         "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
         "pages": {name: measure(client, url, args.runs) for name, url in pages.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -130,7 +137,10 @@ def main() -> None:
         json.dumps(results, ensure_ascii=False, indent=2)
     )
 
-    print(f"\n{connection.vendor}, {organizations} organizations, {results['machine']}")
+    print(
+        f"\n{connection.vendor}, {organizations} organizations, {members} members, "
+        f"{results['machine']}"
+    )
     if seed_seconds is not None:
         print(f"seed_demo --scale city: {seed_seconds:.1f} s")
     print("\n| page | median ms | min ms | max ms | queries |\n|---|---:|---:|---:|---:|")

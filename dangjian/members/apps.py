@@ -6,4 +6,4 @@ class MembersConfig(AppConfig):
     verbose_name = "党员"
 
     def ready(self):
-        from . import flags, rules, signals  # noqa: F401  (register flags, rules, checks)
+        from . import flags, rules, signals, transfers  # noqa: F401  (flags, rules, checks)

@@ -89,9 +89,8 @@ class TransferForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if (
-            not self.errors
-            and bool(data.get("to_organization")) == bool((data.get("to_outside") or "").strip())
+        if not self.errors and bool(data.get("to_organization")) == bool(
+            (data.get("to_outside") or "").strip()
         ):
             raise ValidationError(_("请在“系统内接收党组织”和“系统外接收党组织名称”中二选一。"))
         return data

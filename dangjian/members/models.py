@@ -270,7 +270,10 @@ class Transfer(models.Model):
     # For a member arriving from outside the system there is no Member row yet: the record
     # is created on acceptance from these fields.
     incoming_name = models.CharField(_("转入党员姓名"), max_length=60, blank=True)
-    incoming_id_number = EncryptedCharField(_("转入党员身份证号"), max_length=18, blank=True)
+    # The number as on the letter (encrypted). The encrypted field stores "" as NULL.
+    incoming_id_number = EncryptedCharField(
+        _("介绍信所载身份证号"), max_length=18, blank=True, null=True
+    )
     from_organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -312,6 +315,19 @@ class Transfer(models.Model):
         verbose_name = _("组织关系转接")
         ordering = ["-issued_on", "-id"]
         indexes = [models.Index(fields=["status", "valid_until"], name="transfer_open_expiry")]
+        constraints = [
+            # The services check both; the database keeps them under concurrent requests.
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(status="issued"),
+                name="transfer_one_open_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["from_organization", "letter_number"],
+                condition=~models.Q(letter_number=""),
+                name="transfer_letter_number_unique",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.member or self.incoming_name} · {self.letter_number or self.pk}"

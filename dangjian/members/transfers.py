@@ -6,6 +6,8 @@ the receiving side accepts (or, for a destination outside the system, when the s
 records the receipt).
 
 ``dues_paid_until`` is stored as the **first day** of the last month paid for.
+``incoming_id_number`` holds the ID number as on the letter (encrypted, masked in the history);
+whether a member comes from outside the system is told by ``from_outside``/``member``.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ def member_name(transfer: Transfer) -> str:
 
 
 def from_name(transfer: Transfer) -> str:
-    return transfer.from_organization.name if transfer.from_organization_id else transfer.from_outside
+    return (
+        transfer.from_organization.name if transfer.from_organization_id else transfer.from_outside
+    )
 
 
 def to_name(transfer: Transfer) -> str:
@@ -108,15 +112,15 @@ def history(transfer: Transfer):
     ).exclude(action=AuditAction.READ)
 
 
-def destinations_for(member: Member):
+def destinations_for(member: Member, include_own: bool = False):
     """Where ``member`` may be transferred within the system: any active organization of the
     same top-level tree (not only those the sender can see), except their own."""
-    return (
+    organizations = (
         Organization.objects.filter(path_range_q(member.organization.root_path))
         .active()
         .exclude(org_type__in=NOT_A_DESTINATION)
-        .exclude(pk=member.organization_id)
     )
+    return organizations if include_own else organizations.exclude(pk=member.organization_id)
 
 
 def visible_transfers(user):
@@ -278,6 +282,7 @@ def issue_transfer(actor, member: Member, data: dict) -> Transfer:
         from_organization=sender,
         to_organization=destination,
         to_outside=outside,
+        incoming_id_number=member.id_number,  # the number as on the letter
         reason=data["reason"].strip(),
         dues_paid_until=month_start(data["dues_paid_until"]),
         issued_on=today,
@@ -562,9 +567,7 @@ class ExpiredTransfer(Flag):
         organizations = ctx.organizations
         return (
             Transfer.objects.filter(status=Status.ISSUED, valid_until__lt=ctx.today)
-            .filter(
-                Q(from_organization__in=organizations) | Q(to_organization__in=organizations)
-            )
+            .filter(Q(from_organization__in=organizations) | Q(to_organization__in=organizations))
             .select_related("member", "from_organization", "to_organization")
             .order_by("valid_until", "id")
         )

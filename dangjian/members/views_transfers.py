@@ -80,7 +80,8 @@ def transfer_list(request):
     if not has_perm_anywhere(request.user, Perm.VIEW_MEMBERS):
         raise PermissionDenied(_("您无权查看组织关系转接。"))
     form = TransferFilter(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad value is simply ignored: the valid ones still filter
+    data = getattr(form, "cleaned_data", {})
     tab = data.get("tab") or "out"
     scope = Organization.objects.for_user(request.user, Perm.VIEW_MEMBERS)
     side = "from_organization" if tab == "out" else "to_organization"
@@ -132,7 +133,8 @@ def transfer_new(request):
     validity = int(rulebook_for(member.organization)[transfers.VALIDITY_DAYS.key])
     form = TransferForm(
         request.POST or None,
-        destinations=transfers.destinations_for(member),
+        # The member's own organization stays choosable so that the service says why not.
+        destinations=transfers.destinations_for(member, include_own=True),
         validity_days=validity,
     )
     if request.method == "POST" and form.is_valid():
@@ -149,7 +151,10 @@ def transfer_new(request):
             return redirect(transfer)
     picked = form["to_organization"].value()
     picked_name = (
-        transfers.destinations_for(member).filter(pk=picked).values_list("name", flat=True).first()
+        transfers.destinations_for(member, include_own=True)
+        .filter(pk=picked)
+        .values_list("name", flat=True)
+        .first()
         if str(picked or "").isdigit()
         else None
     )
@@ -181,9 +186,7 @@ def choose_member(request):
             .select_related("organization")
             .order_by("name", "id")[:30]
         )
-    return render(
-        request, "members/transfer_choose.html", {"query": query, "results": results}
-    )
+    return render(request, "members/transfer_choose.html", {"query": query, "results": results})
 
 
 @login_required
@@ -331,10 +334,8 @@ def accept_incoming(request, transfer: Transfer):
 @require_POST
 def transfer_return(request, pk: int):
     transfer = get_transfer(request, pk)
-    form = ReturnForm(request.POST)
-    reason = form.cleaned_data["return_reason"] if form.is_valid() else ""
     try:
-        transfers.return_transfer(request.user, transfer, reason)
+        transfers.return_transfer(request.user, transfer, request.POST.get("return_reason", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
