@@ -143,7 +143,8 @@ def _require(actor, organization: Organization) -> None:
 
 def _locked(transfer: Transfer) -> Transfer:
     return (
-        Transfer.objects.select_for_update()
+        # Lock the transfer row only: PostgreSQL cannot lock the nullable side of a join.
+        Transfer.objects.select_for_update(of=("self",))
         .select_related("member", "from_organization", "to_organization")
         .get(pk=transfer.pk)
     )
