@@ -163,3 +163,29 @@ def test_committee_admin_enrolls_a_second_factor_and_sees_the_district(page, ser
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith(name)
     screenshot(page, "browser-detail.png")
+
+
+def test_secretary_browses_the_roster_and_reveals_a_number(page, server):
+    sign_in(page, server, "branch_secretary")
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/members/")
+    rows = page.locator("#roster-rows tbody tr")
+    assert rows.count() >= 3
+    masked = rows.first.locator("td").nth(3).inner_text()
+    assert "********" in masked
+
+    # Filtering goes through htmx without a page load.
+    page.select_option("select[name=gender]", "female")
+    page.wait_for_load_state("networkidle")
+    assert "gender=female" in page.url
+    genders = page.locator("#roster-rows tbody tr td:nth-child(2)").all_inner_texts()
+    assert genders and set(genders) == {"女"}
+
+    page.locator("#roster-rows tbody tr a").first.click()
+    page.wait_for_load_state()
+    page.on("dialog", lambda dialog: dialog.accept())  # "this will be audited"
+    page.click("text=查看完整号码")
+    revealed = page.locator(".revealed")
+    revealed.wait_for()
+    assert "*" not in revealed.inner_text() and len(revealed.inner_text()) == 18
+    screenshot(page, "browser-member.png")
