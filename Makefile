@@ -32,12 +32,16 @@ $(VENV)/.installed-test: pyproject.toml $(VPY)
 	$(VPY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
 
+# The task worker (large roster imports) runs in the background while runserver runs, and
+# is stopped when runserver exits.
 demo: $(VENV)/.installed
 	$(VPY) manage.py migrate --noinput
 	$(VPY) manage.py seed_demo --scale demo --if-empty
 	@echo ""
 	@echo "Dangjian is starting at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(VPY) manage.py runserver $(HOST):$(PORT)
+	$(VPY) manage.py db_worker --no-reload & WORKER=$$!; \
+		trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+		$(VPY) manage.py runserver $(HOST):$(PORT)
 
 # pytest exits 1 on failures and 5 when it collected no test: both fail the target.
 test: $(VENV)/.installed-test
@@ -58,4 +62,6 @@ clean-db:
 bench: $(VENV)/.installed-test
 	rm -f var/bench.sqlite3 var/bench.sqlite3-*
 	DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(VPY) benchmarks/pages.py --seed-city
-	bash scripts/with-postgres.sh $(VPY) benchmarks/pages.py --seed-city
+	DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(VPY) benchmarks/import_roster.py
+	bash scripts/with-postgres.sh sh -c '$(VPY) benchmarks/pages.py --seed-city && $(VPY) benchmarks/import_roster.py'
+

@@ -348,3 +348,26 @@ def test_the_members_api_creates_and_updates_with_the_same_rules(district):
     )
     assert moved.status_code == 400  # outside the scope, and a move is a transfer anyway
     assert api.post(f"/api/members/{pk}/reveal/").json()["id_number"] == data["id_number"]
+
+
+def test_abandoned_uploads_are_purged(district):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from dangjian.members.models import ImportBatch
+
+    user = UserFactory()
+    old = ImportBatch.objects.create(created_by=user, filename="旧.xlsx", content=b"x", sha256="a")
+    fresh = ImportBatch.objects.create(
+        created_by=user, filename="新.xlsx", content=b"x", sha256="b"
+    )
+    done = ImportBatch.objects.create(
+        created_by=user, filename="已导入.xlsx", content=b"", sha256="c", status="applied"
+    )
+    ImportBatch.objects.filter(pk__in=[old.pk, done.pk]).update(
+        updated_at=timezone.now() - timedelta(days=8)
+    )
+    call_command("purge_imports", days=7)
+    assert set(ImportBatch.objects.values_list("pk", flat=True)) == {fresh.pk, done.pk}

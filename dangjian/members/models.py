@@ -239,6 +239,7 @@ class ImportBatch(models.Model):
     valid_rows_only = models.BooleanField(_("仅导入无误的行"), default=False)
     applied_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("名册导入")

@@ -1,11 +1,12 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_import
 
 app_name = "members"
 urlpatterns = [
     path("", views.roster, name="roster"),
     path("count/", views.roster_count, name="count"),
+    path("export.xlsx", views_import.export, name="export"),
     path("me/", views.me, name="me"),
     path("add/", views.create, name="create"),
     path("<int:pk>/", views.detail, name="detail"),

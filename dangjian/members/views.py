@@ -67,6 +67,11 @@ def roster(request):
         "query": query.urlencode(),
         "roots": scope_roots(request.user, Perm.VIEW_MEMBERS),
         "can_manage": has_perm_anywhere(request.user, Perm.MANAGE_MEMBERS),
+        "can_unmask": has_perm_anywhere(request.user, Perm.UNMASK_ID),
+        # The export takes the same filters as the list on screen.
+        "export_params": [
+            (key, value) for key, values in query.lists() if key != "unmasked" for value in values
+        ],
     }
     template = "members/_rows.html" if request.headers.get("HX-Request") else "members/roster.html"
     return render(request, template, context)
