@@ -2,12 +2,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from dangjian.members.api import MemberViewSet
+from dangjian.members.api import MemberImportViewSet, MemberViewSet
 from dangjian.organizations.api import OrganizationViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("members", MemberViewSet, basename="member")
+router.register("member-imports", MemberImportViewSet, basename="member-import")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -813,3 +813,48 @@ def test_the_import_pages_render(district, clerk_a):
     page = clerk_a.get(batch.get_absolute_url()).content.decode()
     assert "确认导入（新增 1 人，更新 0 人）" in page
     assert "王小明" in page and mask(make_id(date(1990, 1, 1))) in page
+
+
+def test_the_import_api_uploads_previews_and_confirms(district):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from dangjian.accounts.roles import Role
+
+    from .factories import grant
+
+    user = UserFactory()
+    grant(user, district.branch_a, Role.CLERK)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    good = row(district.branch_a.name, 姓名="接口导入", birth=date(1991, 2, 3))
+    bad = row(district.branch_b.name, 姓名="越权导入", birth=date(1992, 2, 3))
+    content = workbook_bytes([good, bad])
+
+    refused = api.post(
+        "/api/member-imports/", {"file": SimpleUploadedFile("a.txt", b"hello")}, format="multipart"
+    )
+    assert refused.status_code == 400 and refused.json()["file"]
+
+    created = api.post(
+        "/api/member-imports/",
+        {"file": SimpleUploadedFile("花名册.xlsx", content)},
+        format="multipart",
+    )
+    assert created.status_code == 201, created.content
+    batch = created.json()
+    assert (batch["status"], batch["new_count"], batch["error_rows"]) == ("checked", 1, 1)
+    assert not Member.objects.filter(name="接口导入").exists()
+
+    url = f"/api/member-imports/{batch['id']}/confirm/"
+    assert api.post(url, {}, format="json").status_code == 400  # errors: not without consent
+    applied = api.post(url, {"valid_rows_only": True}, format="json")
+    assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    assert Member.objects.filter(name="接口导入", organization=district.branch_a).exists()
+    assert not Member.objects.filter(name="越权导入").exists()
+
+    other = UserFactory()
+    grant(other, district.branch_a, Role.CLERK)
+    other_api = APIClient()
+    other_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other).key}")
+    assert other_api.get(f"/api/member-imports/{batch['id']}/").status_code == 404

@@ -6,15 +6,16 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from dangjian.accounts.roles import Perm
 from dangjian.organizations.api import translate_errors
 from dangjian.organizations.models import Organization
 
-from . import services
+from . import import_batches, importing, services
 from .forms import RosterFilter
-from .models import Member
+from .models import ImportBatch, Member
 from .roster import filter_roster
 
 READ_FIELDS = [
@@ -157,3 +158,79 @@ class MemberViewSet(
         member = self.get_object()
         number = translate_errors(lambda: services.reveal_id_number(request.user, member))
         return Response({"id_number": number})
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "filename",
+            "created_at",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "error_rows",
+            "new_count",
+            "update_count",
+            "unchanged_count",
+            "preview",
+            "valid_rows_only",
+            "applied_at",
+            "message",
+        ]
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class ImportConfirmSerializer(serializers.Serializer):
+    valid_rows_only = serializers.BooleanField(default=False)
+
+
+class MemberImportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Roster import: upload a workbook (checked into a preview), then confirm it.
+
+    A batch is visible only to the user who uploaded it.
+    """
+
+    serializer_class = ImportBatchSerializer
+    parser_classes = [MultiPartParser, JSONParser]
+
+    def get_queryset(self):
+        import_batches.require_import(self.request.user)
+        return ImportBatch.objects.filter(created_by=self.request.user).defer("content")
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer})
+    def create(self, request):
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            batch = translate_errors(
+                lambda: import_batches.receive(request.user, upload.name, upload.size, upload.read)
+            )
+        except importing.ImportRefused as refused:
+            raise ValidationError({"file": [refused.message]}) from refused
+        batch.refresh_from_db()
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ImportConfirmSerializer, responses=ImportBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        batch = self.get_object()
+        serializer = ImportConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            batch, queued = import_batches.confirm(
+                batch, request.user, serializer.validated_data["valid_rows_only"]
+            )
+        except importing.ImportRefused as refused:
+            raise ValidationError({"detail": refused.message}) from refused
+        batch.refresh_from_db()
+        code = status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK
+        return Response(ImportBatchSerializer(batch).data, status=code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 from django.contrib import messages
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_anywhere, scope_roots
 
-from . import exporting, importing, tasks
+from . import exporting, import_batches, importing
 from .models import ImportBatch
 from .roster import filter_roster
 from .template_xlsx import build_template
@@ -28,8 +27,7 @@ RUNNING = (ImportBatch.Status.PENDING, ImportBatch.Status.CHECKING, ImportBatch.
 
 
 def _require_import(request) -> None:
-    if not has_perm_anywhere(request.user, Perm.MANAGE_MEMBERS):
-        raise PermissionDenied(_("您无权导入党员名册。"))
+    import_batches.require_import(request.user)
 
 
 def _own_batch(request, pk: int) -> ImportBatch:
@@ -48,7 +46,7 @@ def index(request):
             error = _("请选择要上传的文件。")
         else:
             try:
-                batch = _store_upload(request, upload)
+                batch = import_batches.receive(request.user, upload.name, upload.size, upload.read)
             except importing.ImportRefused as refused:
                 error = refused.message
             else:
@@ -67,28 +65,6 @@ def index(request):
         },
         status=400 if error else 200,
     )
-
-
-def _store_upload(request, upload) -> ImportBatch:
-    if upload.size > importing.MAX_UPLOAD_BYTES:
-        raise importing.ImportRefused(
-            _("文件大小超过 %(mb)d MB 的上限，请分成几个文件分批导入。")
-            % {"mb": importing.MAX_UPLOAD_BYTES // (1024 * 1024)}
-        )
-    content = upload.read(importing.MAX_UPLOAD_BYTES + 1)
-    rows = importing.inspect_upload(upload.name, content)
-    batch = ImportBatch.objects.create(
-        created_by=request.user,
-        filename=upload.name[-200:],
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
-        total_rows=rows or 0,
-    )
-    if rows is not None and rows <= importing.INLINE_ROWS:
-        importing.check_batch(batch)
-    else:
-        tasks.check_import.enqueue(batch.pk)
-    return batch
 
 
 @login_required
@@ -154,35 +130,15 @@ def progress(request, pk: int):
 def confirm(request, pk: int):
     batch = _own_batch(request, pk)
     valid_only = request.POST.get("valid_rows_only") in ("1", "on", "true")
-    allowed = (ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
-    if batch.status not in allowed or not (batch.preview or {}).get("digest"):
-        messages.error(request, _("该批次当前不能确认导入。"))
-        return redirect(batch)
-    if batch.error_rows and not valid_only:
-        messages.error(
-            request,
-            _(
-                "文件中有 %(n)d 行存在错误，未导入任何数据。"
-                "请修改后重新上传，或勾选“仅导入无误的行”后再确认。"
-            )
-            % {"n": batch.error_rows},
-        )
-        return redirect(batch)
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status__in=allowed).update(
-        status=ImportBatch.Status.APPLYING, valid_rows_only=valid_only, processed_rows=0, message=""
-    )
-    if not claimed:  # a second click, or another tab
-        return redirect(batch)
-    if batch.total_rows > importing.INLINE_ROWS:
-        tasks.apply_import.enqueue(batch.pk)
-        messages.info(request, _("正在后台导入，完成后本页会自动刷新。"))
-        return redirect(batch)
     try:
-        batch = importing.apply_batch(batch, request.user, valid_rows_only=valid_only)
+        batch, queued = import_batches.confirm(batch, request.user, valid_only)
     except importing.ImportRefused as refused:
         batch.refresh_from_db(fields=["message"])
         if refused.message != batch.message:  # the page shows the batch's own message
             messages.error(request, refused.message)
+        return redirect(batch)
+    if queued:
+        messages.info(request, _("正在后台导入，完成后本页会自动刷新。"))
     return redirect(batch)
 
 
