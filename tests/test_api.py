@@ -202,3 +202,9 @@ def test_the_parent_above_the_scope_is_not_revealed(district):
     grant(user, district.branch_a, Role.SECRETARY)
     row = token_client(user).get(f"/api/organizations/{district.branch_a.pk}/").json()
     assert row["parent"] is None
+
+
+def test_the_openapi_schema_generates_without_warnings(db):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")
