@@ -371,3 +371,37 @@ def test_abandoned_uploads_are_purged(district):
     )
     call_command("purge_imports", days=7)
     assert set(ImportBatch.objects.values_list("pk", flat=True)) == {fresh.pk, done.pk}
+
+
+def test_posts_rewards_family_hardship_and_travel_are_kept_on_the_record(district, login):
+    member = make_member(district.branch_a, "记录齐全")
+    clerk = login(Role.CLERK, district.branch_a)
+    entries = {
+        "posts": {
+            "organization_name": "和平社区党委",
+            "post": "组织委员",
+            "started_on": "2021-01-01",
+        },
+        "rewards": {"kind": "reward", "title": "优秀共产党员", "decided_on": "2021-06-30"},
+        "family": {"relation": "配偶", "name": "张某", "political_status": "群众"},
+        "hardships": {"kind": "大病", "since": "2025-03-01"},
+        "travels": {"destination": "新加坡", "reason": "探亲", "left_on": "2024-02-01"},
+    }
+    for kind, data in entries.items():
+        response = clerk.post(f"/members/{member.pk}/{kind}/add/", data)
+        assert response.status_code == 302, (kind, response.content.decode()[:1500])
+    page = clerk.get(f"/members/{member.pk}/").content.decode()
+    for text in ("组织委员", "优秀共产党员", "配偶", "大病", "新加坡"):
+        assert text in page
+    # A required field missing keeps the form with its message and what was typed.
+    response = clerk.post(f"/members/{member.pk}/travels/add/", {"destination": "日本"})
+    assert response.status_code == 200 and 'value="日本"' in response.content.decode()
+
+    row = member.travels.get()
+    clerk.post(f"/members/{member.pk}/travels/{row.pk}/remove/")
+    assert not member.travels.exists()
+    assert AuditEvent.objects.filter(object_id=str(member.pk), action="delete").exists()
+
+    other = login(Role.CLERK, district.branch_b)
+    assert other.post(f"/members/{member.pk}/posts/add/", entries["posts"]).status_code == 404
+    assert other.get(f"/members/{member.pk}/unknown/add/").status_code == 404

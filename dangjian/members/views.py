@@ -17,7 +17,7 @@ from dangjian.organizations.models import Organization
 from dangjian.organizations.services import StaleEdit
 from dangjian.organizations.views import STALE_MESSAGE, labelled
 
-from . import services
+from . import records, services
 from .forms import MemberEditForm, MemberForm, RosterFilter
 from .models import Member
 from .roster import filter_roster, keyset_page
@@ -96,6 +96,7 @@ def detail(request, pk: int):
             "history": services.history(member)[:100],
             "can_manage": has_perm_on(request.user, Perm.MANAGE_MEMBERS, member.organization),
             "can_unmask": services.may_unmask(request.user, member),
+            "sections": records.sections(member),
         },
     )
 
@@ -109,7 +110,12 @@ def me(request):
     return render(
         request,
         "members/detail.html",
-        {"member": member, "own": True, "history": services.history(member)[:20]},
+        {
+            "member": member,
+            "own": True,
+            "history": services.history(member)[:20],
+            "sections": records.sections(member),
+        },
     )
 
 
@@ -168,3 +174,41 @@ def edit(request, pk: int):
             messages.success(request, _("已保存。"))
             return redirect(member)
     return render(request, "members/form.html", {"form": form, "member": member, "stale": stale})
+
+
+def record_kind(key: str) -> records.RecordKind:
+    kind = records.KINDS.get(key)
+    if kind is None:
+        raise Http404
+    return kind
+
+
+@login_required
+def record_add(request, pk: int, kind: str):
+    member = get_member(request, pk)
+    kind = record_kind(kind)
+    if not has_perm_on(request.user, Perm.MANAGE_MEMBERS, member.organization):
+        raise PermissionDenied(_("您无权修改该党员的信息。"))
+    form = records.form_class(kind)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            records.add(request.user, member, kind, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(f"{member.get_absolute_url()}#{kind.key}")
+    return render(
+        request, "members/record_form.html", {"member": member, "kind": kind, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def record_remove(request, pk: int, kind: str, row_id: int):
+    member = get_member(request, pk)
+    kind = record_kind(kind)
+    if not kind.model.objects.filter(pk=row_id, member=member).exists():
+        raise Http404
+    records.remove(request.user, member, kind, row_id)
+    return redirect(f"{member.get_absolute_url()}#{kind.key}")
