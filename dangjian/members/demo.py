@@ -38,12 +38,13 @@ class MemberScale:
     high: int
 
 
-# Branch sizes: the demo stays mostly within the 50-member rule; the city is sized for the
-# benchmarks (about 300,000 members on its ~5,000 branches).
+# Sizes of branches that have a committee (those with only a secretary get 3–6 members).
+# The demo stays mostly within the 50-member rule; the city is sized for the benchmarks
+# (about 300,000 members on its ~5,000 branches), which leaves many of its branches large.
 MEMBER_SCALES = {
     "tiny": MemberScale(3, 8, 14),
     "demo": MemberScale(5, 22, 54),
-    "city": MemberScale(25, 60, 90),
+    "city": MemberScale(40, 95, 140),
 }
 
 SECTOR_PROFILE = {
