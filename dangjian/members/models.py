@@ -93,6 +93,12 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["organization", "standing", "name"], name="member_org_roster"),
             models.Index(fields=["name", "id"], name="member_name_id"),
+            # Few members have lost contact: a partial index finds them without a scan.
+            models.Index(
+                fields=["lost_contact_since"],
+                condition=models.Q(lost_contact_since__isnull=False),
+                name="member_lost_contact",
+            ),
         ]
 
     def __str__(self):

@@ -10,7 +10,7 @@ from datetime import date
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from dangjian.accounts.models import User
 from dangjian.members.demo import MemberGenerator
@@ -99,6 +99,10 @@ class Command(BaseCommand):
                 username__in=["branch_secretary", "branch_clerk", "member_demo"]
             ).order_by("username")
             members.link_users([(user, branch) for user in logins])
+        # After a bulk load the planner has no statistics yet; gather them now, as a
+        # production database's autovacuum would have long since done.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
         self.stdout.write(
             self.style.SUCCESS(
