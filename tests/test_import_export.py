@@ -858,3 +858,21 @@ def test_the_import_api_uploads_previews_and_confirms(district):
     other_api = APIClient()
     other_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other).key}")
     assert other_api.get(f"/api/member-imports/{batch['id']}/").status_code == 404
+
+
+def test_an_apply_whose_process_died_can_be_confirmed_again(district, clerk_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    content = workbook_bytes([row(district.branch_a.name, 姓名="断电后重试")])
+    batch = uploaded_batch(clerk_a, content)
+    # A process claimed it and died: still "applying", no heartbeat since.
+    ImportBatch.objects.filter(pk=batch.pk).update(status="applying", updated_at=timezone.now())
+    confirm(clerk_a, batch)
+    assert not Member.objects.filter(name="断电后重试").exists()  # alive: left alone
+    ImportBatch.objects.filter(pk=batch.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    confirm(clerk_a, batch)
+    batch.refresh_from_db()
+    assert batch.status == "applied"
+    assert Member.objects.filter(name="断电后重试").exists()

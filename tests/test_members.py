@@ -166,7 +166,10 @@ def test_a_plain_member_sees_only_their_own_record(district, login):
     make_member(district.branch_a, "同支部的人")
     assert client.get("/members/").status_code == 302  # sent to their own record
     page = client.get("/members/me/").content.decode()
-    assert "我自己" in page and me.id_number in page
+    assert "我自己" in page and me.id_number not in page and me.masked_id_number in page
+    # Their own number in clear on request, audited like anyone's.
+    assert me.id_number in client.post(f"/members/{me.pk}/reveal/").content.decode()
+    assert AuditEvent.objects.filter(action="read", object_id=str(me.pk)).count() == 1
     assert client.get(f"/members/{me.pk}/").status_code == 404  # not through the roster
     assert client.get("/api/members/").json()["results"] == []
 
@@ -313,7 +316,13 @@ def test_branch_with_seven_full_members_needs_a_committee(district):
 def test_lost_contact_for_six_months_is_flagged(district):
     make_member(district.branch_a, "六个月", lost_contact_since=date(2026, 5, 24))
     make_member(district.branch_a, "五个月", lost_contact_since=date(2026, 6, 25))
-    make_member(district.branch_a, "已认定失联", standing="lost_contact")
+    make_member(
+        district.branch_a,
+        "已认定失联",
+        standing="lost_contact",
+        lost_contact_since=date(2025, 1, 1),
+    )
+    make_member(district.branch_a, "出党者", standing="left", lost_contact_since=date(2020, 1, 1))
     assert sorted(m.name for m in flagged("lost_contact_member", district.root)) == [
         "六个月",
         "已认定失联",
@@ -405,3 +414,58 @@ def test_posts_rewards_family_hardship_and_travel_are_kept_on_the_record(distric
     other = login(Role.CLERK, district.branch_b)
     assert other.post(f"/members/{member.pk}/posts/add/", entries["posts"]).status_code == 404
     assert other.get(f"/members/{member.pk}/unknown/add/").status_code == 404
+
+
+def test_a_bad_filter_value_drops_only_itself(district, login):
+    make_member(district.branch_a, "甲")
+    make_member(district.branch_b, "乙")
+    admin = login(Role.COMMITTEE_ADMIN, district.street)
+    count = admin.get(f"/members/count/?org={district.branch_a.pk}&joined_year=abc&age=x")
+    assert count.content.decode() == "共 1 人"
+    assert admin.get("/members/?org=abc").status_code == 404
+    export = admin.get(f"/members/export.xlsx?org={district.branch_a.pk}&joined_year=abc")
+    assert export.status_code == 200
+    from dangjian.members.api import MemberViewSet  # noqa: F401  (the API refuses instead)
+
+    api = admin.get(f"/api/members/?org={district.branch_a.pk}&age=bogus")
+    assert api.status_code == 400
+
+
+def test_a_duplicate_number_outside_the_scope_does_not_name_the_organization(district, login):
+    elsewhere = make_member(district.organ_branch, "机关党员")
+    clerk = login(Role.CLERK, district.branch_a)
+    data = form_data(district.branch_a, id_number=elsewhere.id_number)
+    data["birth_date"] = elsewhere.birth_date.isoformat()
+    data["gender"] = elsewhere.gender
+    page = clerk.post("/members/add/", data).content.decode()
+    assert "该身份证号已在系统内登记" in page
+    assert district.organ_branch.name not in page
+
+
+def test_after_a_stale_refusal_the_reviewed_form_saves(district, login):
+    member = make_member(district.branch_a)
+    first, second = login(Role.CLERK, district.branch_a), login(Role.SECRETARY, district.branch_a)
+    stale_form = edit_form(second, member, work_unit="区税务局")
+    first.post(f"/members/{member.pk}/edit/", edit_form(first, member, work_unit="区财政局"))
+    refused = second.post(f"/members/{member.pk}/edit/", stale_form)
+    assert refused.context["form"]["version"].value() == "2"
+    resubmitted = {**stale_form, "version": "2"}
+    assert second.post(f"/members/{member.pk}/edit/", resubmitted).status_code == 302
+    member.refresh_from_db()
+    assert member.work_unit == "区税务局"
+
+
+def test_the_api_sorts_and_shows_history(district, login):
+    make_member(
+        district.branch_a, "早", joined_on=date(2001, 1, 1), full_member_on=date(2002, 1, 1)
+    )
+    make_member(
+        district.branch_a, "晚", joined_on=date(2020, 1, 1), full_member_on=date(2021, 1, 1)
+    )
+    clerk = login(Role.CLERK, district.branch_a)
+    rows = clerk.get("/api/members/?sort=-joined_on").json()["results"]
+    assert [r["name"] for r in rows] == ["晚", "早"]
+    member = Member.objects.get(name="晚")
+    clerk.post(f"/members/{member.pk}/edit/", edit_form(clerk, member, address="新地址"))
+    history = clerk.get(f"/api/members/{member.pk}/history/").json()
+    assert history[0]["action"] == "update" and history[0]["after"]["address"] == "新地址"

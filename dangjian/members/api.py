@@ -10,6 +10,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from dangjian.accounts.roles import Perm
+from dangjian.audit.models import AuditEvent
 from dangjian.organizations.api import translate_errors
 from dangjian.organizations.models import Organization
 
@@ -53,6 +54,13 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = READ_FIELDS
 
 
+class HistorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["at", "actor_name", "action", "before", "after", "reason"]
+        read_only_fields = fields
+
+
 class MemberWriteSerializer(serializers.ModelSerializer):
     """What a client sends: the ID number and phone in clear (write-only), never read back."""
 
@@ -78,8 +86,19 @@ class MemberWriteSerializer(serializers.ModelSerializer):
 
 
 class RosterPagination(CursorPagination):
+    """Cursor paging in the roster's sort orders (``?sort=`` as on the roster page)."""
+
     ordering = ("name", "id")
     page_size = 50
+    orderings = {
+        "name": ("name", "id"),
+        "joined_on": ("joined_on", "id"),
+        "-joined_on": ("-joined_on", "-id"),
+        "birth_date": ("birth_date", "id"),
+    }
+
+    def get_ordering(self, request, queryset, view):
+        return self.orderings.get(request.query_params.get("sort", ""), self.ordering)
 
 
 @extend_schema(
@@ -109,7 +128,10 @@ class MemberViewSet(
             return members
         params = self.request.query_params
         form = RosterFilter({**params.dict(), "descendants": params.get("descendants", "true")})
-        data = form.cleaned_data if form.is_valid() else {}
+        form.is_valid()
+        if form.errors:
+            raise ValidationError(form.errors)
+        data = dict(form.cleaned_data)
         anchor = None
         if data.get("org"):
             anchor = (
@@ -150,6 +172,13 @@ class MemberViewSet(
             lambda: services.update_member(request.user, member, data, version)
         )
         return Response(MemberSerializer(member).data)
+
+    @extend_schema(responses=HistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The member's change history (ID and phone numbers masked in it)."""
+        member = self.get_object()
+        return Response(HistorySerializer(services.history(member)[:200], many=True).data)
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"])

@@ -78,10 +78,7 @@ class LostContactMember(Flag):
         cutoff = add_months(ctx.today, -int(ctx.rules[LOST_CONTACT_MONTHS.key]))
         return (
             Member.objects.filter(organization__in=ctx.organizations.active())
-            .filter(
-                Q(standing=Standing.LOST_CONTACT)
-                | Q(standing__in=ON_ROSTER, lost_contact_since__lte=cutoff)
-            )
+            .filter(standing__in=ON_ROSTER, lost_contact_since__lte=cutoff)
             .select_related("organization")
             .order_by("lost_contact_since", "id")
         )

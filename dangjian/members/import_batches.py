@@ -7,8 +7,11 @@ received, checked inline or queued by size, and claimed for applying exactly onc
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import Perm
@@ -18,6 +21,17 @@ from . import importing, tasks
 from .models import ImportBatch
 
 CONFIRMABLE = (ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
+# A batch "applying" with no progress for this long lost its process (killed, restarted);
+# its transaction rolled back, so it may be confirmed again.
+STALLED_AFTER = timedelta(minutes=30)
+
+
+def stalled(batch: ImportBatch) -> bool:
+    return (
+        batch.status == ImportBatch.Status.APPLYING
+        and batch.updated_at is not None
+        and timezone.now() - batch.updated_at > STALLED_AFTER
+    )
 
 
 def require_import(user) -> None:
@@ -58,7 +72,8 @@ def confirm(batch: ImportBatch, actor, valid_rows_only: bool) -> tuple[ImportBat
     Refused (ImportRefused) while the file has errors unless ``valid_rows_only`` is chosen,
     and when the batch is not waiting for confirmation (a second click claims nothing).
     """
-    if batch.status not in CONFIRMABLE or not (batch.preview or {}).get("digest"):
+    confirmable = batch.status in CONFIRMABLE or stalled(batch)
+    if not confirmable or not (batch.preview or {}).get("digest"):
         raise importing.ImportRefused(_("该批次当前不能确认导入。"))
     if batch.error_rows and not valid_rows_only:
         raise importing.ImportRefused(
@@ -68,11 +83,16 @@ def confirm(batch: ImportBatch, actor, valid_rows_only: bool) -> tuple[ImportBat
             )
             % {"n": batch.error_rows}
         )
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status__in=CONFIRMABLE).update(
+    claimable = ImportBatch.objects.filter(pk=batch.pk).filter(
+        Q(status__in=CONFIRMABLE)
+        | Q(status=ImportBatch.Status.APPLYING, updated_at__lt=timezone.now() - STALLED_AFTER)
+    )
+    claimed = claimable.update(
         status=ImportBatch.Status.APPLYING,
         valid_rows_only=valid_rows_only,
         processed_rows=0,
         message="",
+        updated_at=timezone.now(),
     )
     if not claimed:
         raise importing.ImportRefused(_("该批次正在导入或已经导入。"))

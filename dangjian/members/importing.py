@@ -774,7 +774,10 @@ def _scan(roster: RosterFile) -> tuple[int, list[list[int]]]:
 
 
 def _progress(batch_id: int, processed: int) -> None:
-    ImportBatch.objects.filter(pk=batch_id).update(processed_rows=processed)
+    # updated_at is the heartbeat that tells a live import from one whose process died.
+    ImportBatch.objects.filter(pk=batch_id).update(
+        processed_rows=processed, updated_at=timezone.now()
+    )
 
 
 def _notices(roster: RosterFile) -> list[str]:
@@ -883,8 +886,9 @@ class _SideProgress:
         try:
             with self.connection.cursor() as cursor:
                 cursor.execute(
-                    f"UPDATE {ImportBatch._meta.db_table} SET processed_rows = %s WHERE id = %s",
-                    [processed, self.batch_id],
+                    f"UPDATE {ImportBatch._meta.db_table} "
+                    "SET processed_rows = %s, updated_at = %s WHERE id = %s",
+                    [processed, timezone.now(), self.batch_id],
                 )
         except DatabaseError:
             self.close()
@@ -1004,7 +1008,11 @@ def apply_batch(
         _back_to_checked(batch, message)
         raise ImportRefused(message)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=Status.APPLYING, valid_rows_only=valid_only, processed_rows=0, message=""
+        status=Status.APPLYING,
+        valid_rows_only=valid_only,
+        processed_rows=0,
+        message="",
+        updated_at=timezone.now(),
     )
     reason = f"导入党员花名册（{batch.filename}，批次 {batch.pk}）"[:300]
     side = _SideProgress(batch.pk)

@@ -63,7 +63,7 @@ class Member(models.Model):
     work_unit = models.CharField(_("工作单位及职务"), max_length=120, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     address = models.CharField(_("家庭住址"), max_length=200, blank=True)
-    joined_on = models.DateField(_("入党日期"), db_index=True)
+    joined_on = models.DateField(_("入党日期"))
     full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
     membership = models.CharField(
         _("党员类别"), max_length=16, choices=Membership.choices, default=Membership.FULL
@@ -92,7 +92,10 @@ class Member(models.Model):
         verbose_name_plural = _("党员")
         indexes = [
             models.Index(fields=["organization", "standing", "name"], name="member_org_roster"),
+            # Keyset paging by each sort of the roster.
             models.Index(fields=["name", "id"], name="member_name_id"),
+            models.Index(fields=["joined_on", "id"], name="member_joined_id"),
+            models.Index(fields=["birth_date", "id"], name="member_birth_id"),
             # Few members have lost contact: a partial index finds them without a scan.
             models.Index(
                 fields=["lost_contact_since"],

@@ -76,6 +76,8 @@ def check_record(data: dict, today: date | None = None) -> dict[str, list[str]]:
         add("full_member_on", _("预备党员尚未转正，不应填写转正日期。"))
     if data.get("standing") == Standing.FLOATING and not data.get("floating_destination"):
         add("floating_destination", _("流动党员请填写外出流向。"))
+    if data.get("standing") == Standing.LOST_CONTACT and not data.get("lost_contact_since"):
+        add("lost_contact_since", _("失联党员请填写失去联系的日期。"))
     return errors
 
 
@@ -100,15 +102,19 @@ def _apply(member: Member, data: dict) -> None:
     member.id_number = idnumber.normalize(member.id_number)
 
 
-def _check_unique(member: Member) -> None:
+def _check_unique(actor, member: Member) -> None:
+    """One record per ID number; where it is registered is told only to those who may see it."""
     clash = Member.objects.filter(id_hash=idnumber.lookup_hash(member.id_number))
     if member.pk:
         clash = clash.exclude(pk=member.pk)
     other = clash.select_related("organization").first()
-    if other is not None:
-        raise ValidationError(
-            {"id_number": _("该身份证号已登记在“%(org)s”。") % {"org": other.organization.name}}
-        )
+    if other is None:
+        return
+    if has_perm_on(actor, Perm.VIEW_MEMBERS, other.organization):
+        message = _("该身份证号已登记在“%(org)s”。") % {"org": other.organization.name}
+    else:
+        message = _("该身份证号已在系统内登记，请联系上级党组织核实，或办理组织关系转接。")
+    raise ValidationError({"id_number": message})
 
 
 @transaction.atomic
@@ -119,7 +125,7 @@ def create_member(actor, data: dict) -> Member:
         raise ValidationError(errors)
     member = Member()
     _apply(member, data)
-    _check_unique(member)
+    _check_unique(actor, member)
     member.save()
     record(
         AuditAction.CREATE,
@@ -146,7 +152,7 @@ def update_member(actor, member: Member, data: dict, version: int) -> Member:
         raise ValidationError(errors)
     before = member_snapshot(current)
     _apply(current, data)
-    _check_unique(current)
+    _check_unique(actor, current)
     current.version += 1
     current.save()
     record(
@@ -161,7 +167,9 @@ def update_member(actor, member: Member, data: dict, version: int) -> Member:
 
 
 def may_unmask(actor, member: Member) -> bool:
-    return has_perm_on(actor, Perm.UNMASK_ID, member.organization)
+    """Roles allowed to unmask, and the member themself (audited all the same)."""
+    own = member.user_id is not None and member.user_id == getattr(actor, "pk", None)
+    return own or has_perm_on(actor, Perm.UNMASK_ID, member.organization)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_anywhere, has_perm_on, scope_roots
 from dangjian.organizations.models import Organization
 from dangjian.organizations.services import StaleEdit
-from dangjian.organizations.views import STALE_MESSAGE, labelled
+from dangjian.organizations.views import STALE_MESSAGE, labelled, with_version
 
 from . import records, services
 from .forms import MemberEditForm, MemberForm, RosterFilter
@@ -33,10 +33,17 @@ def get_member(request, pk: int) -> Member:
 
 
 def roster_filters(request):
+    """The roster filters from the query string; a bad value drops only itself.
+
+    An organization that is not one the user may see is a 404, never "everything".
+    """
     form = RosterFilter(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    if not request.GET:
-        data = {"descendants": True}
+    data = {"descendants": True}
+    if request.GET:
+        form.is_valid()
+        data = dict(form.cleaned_data)
+        if "org" in form.errors:
+            raise Http404
     anchor = None
     if data.get("org"):
         anchor = (
@@ -113,6 +120,7 @@ def me(request):
         {
             "member": member,
             "own": True,
+            "can_unmask": True,
             "history": services.history(member)[:20],
             "sections": records.sections(member),
         },
@@ -122,7 +130,7 @@ def me(request):
 @login_required
 @require_POST
 def reveal(request, pk: int):
-    member = get_member(request, pk)
+    member = Member.objects.filter(pk=pk, user=request.user).first() or get_member(request, pk)
     number = services.reveal_id_number(request.user, member)
     return HttpResponse(f'<span class="revealed">{number}</span>')
 
@@ -167,6 +175,14 @@ def edit(request, pk: int):
             services.update_member(request.user, member, data, version)
         except StaleEdit as error:
             stale = labelled(Member, error.changes)
+            # Keep what was typed, but against the version now on record, so that saving
+            # again after reviewing the changes goes through.
+            form = MemberEditForm(
+                with_version(request.POST, Member.objects.get(pk=member.pk).version),
+                instance=member,
+                organizations=Organization.objects.filter(pk=member.organization_id),
+            )
+            form.is_valid()
             form.add_error(None, STALE_MESSAGE)
         except ValidationError as error:
             form.add_error(None, error)

@@ -100,10 +100,13 @@ def detail(request, pk: int):
         {
             "batch": batch,
             "preview": preview,
-            "running": batch.status in RUNNING,
+            "running": batch.status in RUNNING and not import_batches.stalled(batch),
             "can_confirm": batch.status == ImportBatch.Status.CHECKED
             and bool(preview.get("digest")),
-            "can_retry": batch.status == ImportBatch.Status.FAILED and bool(preview.get("digest")),
+            "can_retry": (
+                batch.status == ImportBatch.Status.FAILED or import_batches.stalled(batch)
+            )
+            and bool(preview.get("digest")),
             "errors_omitted": max(
                 preview.get("error_count", 0) - len(preview.get("errors", [])), 0
             ),

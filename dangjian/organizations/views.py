@@ -211,6 +211,11 @@ def edit(request, pk: int):
             services.update_organization(request.user, organization, data, version)
         except services.StaleEdit as error:
             stale = labelled(Organization, error.changes)
+            current = Organization.objects.get(pk=organization.pk)
+            form = OrganizationEditForm(
+                with_version(request.POST, current.version), instance=current
+            )
+            form.is_valid()
             form.add_error(None, STALE_MESSAGE)
         except ValidationError as error:
             form.add_error(None, error)
@@ -222,6 +227,13 @@ def edit(request, pk: int):
         "organizations/form.html",
         {"form": form, "org": organization, "stale": stale},
     )
+
+
+def with_version(post, version: int):
+    """The submitted form data, re-pinned to the version now on record (after a stale save)."""
+    data = post.copy()
+    data["version"] = str(version)
+    return data
 
 
 def labelled(model, changes):
@@ -453,6 +465,14 @@ def new_organization_edit(request, pk: int | None = None):
             saved = services.save_new_organization(request.user, instance, data, version)
         except services.StaleEdit as error:
             stale = labelled(NewOrganization, error.changes)
+            current = NewOrganization.objects.get(pk=instance.pk)
+            form = NewOrganizationForm(
+                with_version(request.POST, current.version),
+                instance=current,
+                area_scope=scoped(request, Perm.MANAGE_NEW_ORGANIZATIONS),
+                view_scope=scoped(request),
+            )
+            form.is_valid()
             form.add_error(None, STALE_MESSAGE)
         except ValidationError as error:
             form.add_error(None, error)
