@@ -444,3 +444,9 @@ def test_an_organization_with_an_open_transfer_cannot_be_dissolved(district, tra
     assert any(
         "未办结的组织关系转接" in reason for reason in dissolve_blockers(district.organ_branch)
     )
+
+
+def test_a_returned_letter_is_not_printed_again(transfer, sender, receiver):
+    assert sender.get(f"{BASE}{transfer.pk}/letter/").status_code == 200
+    receiver.post(f"{BASE}{transfer.pk}/return/", {"return_reason": "材料不全"})
+    assert sender.get(f"{BASE}{transfer.pk}/letter/").status_code == 403

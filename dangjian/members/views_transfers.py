@@ -380,16 +380,20 @@ def transfer_letter(request, pk: int):
     transfer = get_transfer(request, pk)
     if transfer.from_organization_id is None or transfer.member_id is None:
         raise Http404  # a letter from outside the system is on paper, not printed here
+    if transfer.status in (Transfer.Status.RETURNED, Transfer.Status.CANCELLED):
+        raise PermissionDenied(_("已退回或撤回的介绍信不能再打印。"))
     member = transfer.member
+    # The letter carries the number as it was when issued.
+    on_letter = transfer.incoming_id_number or member.id_number
     if services.may_unmask(request.user, member):
-        id_number = services.reveal_id_number(
+        services.reveal_id_number(
             request.user,
             member,
             reason=_("打印组织关系介绍信（编号 %(no)s）") % {"no": transfer.letter_number},
         )
-        unmasked = True
+        id_number, unmasked = on_letter, True
     else:
-        id_number, unmasked = member.masked_id_number, False
+        id_number, unmasked = idnumber.mask(on_letter), False
     return render(
         request,
         "members/transfer_letter.html",
