@@ -15,9 +15,8 @@ from dangjian.organizations.api import translate_errors
 from dangjian.organizations.models import Organization
 
 from . import import_batches, importing, services
-from .forms import RosterFilter
 from .models import ImportBatch, Member
-from .roster import filter_roster
+from .roster import filter_roster, roster_query
 
 READ_FIELDS = [
     "id",
@@ -127,23 +126,18 @@ class MemberViewSet(
         if self.action != "list":
             return members
         params = self.request.query_params
-        form = RosterFilter({**params.dict(), "descendants": params.get("descendants", "true")})
-        form.is_valid()
-        if form.errors:
-            raise ValidationError(form.errors)
-        data = dict(form.cleaned_data)
-        anchor = None
-        if data.get("org"):
-            anchor = (
-                Organization.objects.for_user(self.request.user, Perm.VIEW_MEMBERS)
-                .filter(pk=data["org"])
-                .first()
-            )
-            if anchor is None:
-                return members.none()
+        query = roster_query(
+            self.request.user,
+            {**params.dict(), "descendants": params.get("descendants", "true")},
+        )
+        if query.errors:
+            raise ValidationError(query.errors)
+        if query.org_hidden:
+            return members.none()
+        data = query.data
         if params.get("descendants", "true").lower() in ("false", "0", "no"):
             data["descendants"] = False
-        return filter_roster(members, data, anchor, timezone.localdate())
+        return filter_roster(members, data, query.anchor, timezone.localdate())
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

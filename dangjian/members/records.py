@@ -6,15 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.accounts.roles import Perm
-from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
+from dangjian.organizations.services import require
 
 from .models import FamilyMember, Hardship, Member, PartyPost, RewardOrPunishment, TravelAbroad
 
@@ -99,8 +98,7 @@ def cells(row, kind: RecordKind) -> list:
 
 
 def _require(actor, member: Member) -> None:
-    if not has_perm_on(actor, Perm.MANAGE_MEMBERS, member.organization):
-        raise PermissionDenied(_("您无权修改该党员的信息。"))
+    require(actor, Perm.MANAGE_MEMBERS, member.organization, _("您无权修改该党员的信息。"))
 
 
 @transaction.atomic

@@ -64,6 +64,38 @@ def filter_roster(members: QuerySet, data: dict, anchor: Organization | None, to
 
 
 @dataclass
+class RosterQuery:
+    """The roster filters read from a query string, and the organization they point at."""
+
+    form: object  # RosterFilter
+    data: dict
+    anchor: Organization | None
+    errors: dict
+    org_hidden: bool  # an organization was asked for that the user may not see (or no id)
+
+
+def roster_query(user, params, default_descendants: bool = True) -> RosterQuery:
+    """Each valid filter is kept (a bad value drops only itself); ``org`` is resolved within
+    the organizations whose members ``user`` may see."""
+    from dangjian.accounts.roles import Perm
+
+    from .forms import RosterFilter
+
+    form = RosterFilter(params or None)
+    data = {"descendants": default_descendants}
+    if params:
+        form.is_valid()
+        data = dict(form.cleaned_data)
+    anchor, hidden = None, "org" in form.errors
+    if data.get("org"):
+        anchor = (
+            Organization.objects.for_user(user, Perm.VIEW_MEMBERS).filter(pk=data["org"]).first()
+        )
+        hidden = anchor is None
+    return RosterQuery(form, data, anchor, dict(form.errors), hidden)
+
+
+@dataclass
 class Page:
     rows: list[Member]
     next_cursor: str | None

@@ -13,7 +13,7 @@ from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
-from dangjian.organizations.services import StaleEdit, changes_since
+from dangjian.organizations.services import StaleEdit, changes_since, require
 
 from . import idnumber
 from .choices import Membership, Standing
@@ -90,11 +90,6 @@ def member_snapshot(member: Member) -> dict:
     return data
 
 
-def _require(actor, permission, organization):
-    if not has_perm_on(actor, permission, organization):
-        raise PermissionDenied(_("您无权管理“%(org)s”的党员。") % {"org": organization.name})
-
-
 def _apply(member: Member, data: dict) -> None:
     for field in MEMBER_FIELDS:
         if field in data:
@@ -119,7 +114,7 @@ def _check_unique(actor, member: Member) -> None:
 
 @transaction.atomic
 def create_member(actor, data: dict) -> Member:
-    _require(actor, Perm.MANAGE_MEMBERS, data["organization"])
+    require(actor, Perm.MANAGE_MEMBERS, data["organization"], _("您无权管理“%(org)s”的党员。"))
     errors = check_record(data)
     if errors:
         raise ValidationError(errors)
@@ -140,7 +135,7 @@ def create_member(actor, data: dict) -> Member:
 @transaction.atomic
 def update_member(actor, member: Member, data: dict, version: int) -> Member:
     current = Member.objects.select_for_update().get(pk=member.pk)
-    _require(actor, Perm.MANAGE_MEMBERS, current.organization)
+    require(actor, Perm.MANAGE_MEMBERS, current.organization, _("您无权管理“%(org)s”的党员。"))
     if "organization" in data and data["organization"].pk != current.organization_id:
         raise ValidationError({"organization": _("调整所在党组织请办理组织关系转接。")})
     if current.version != version:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,14 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.accounts.roles import Perm
-from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import record, snapshot
 from dangjian.core.flags import Flag, FlagContext
 from dangjian.core.flags import register as register_flag
 from dangjian.organizations.models import Organization, OrgType
 from dangjian.organizations.querysets import path_range_q
-from dangjian.organizations.services import RuleViolation, dissolve_check, rulebook_for
+from dangjian.organizations.services import RuleViolation, dissolve_check, require, rulebook_for
 from dangjian.rules.registry import Rule
 from dangjian.rules.registry import register as register_rule
 
@@ -135,10 +134,7 @@ def visible_transfers(user):
 
 
 def _require(actor, organization: Organization) -> None:
-    if not has_perm_on(actor, Perm.MANAGE_MEMBERS, organization):
-        raise PermissionDenied(
-            _("您无权办理“%(org)s”的组织关系转接。") % {"org": organization.name}
-        )
+    require(actor, Perm.MANAGE_MEMBERS, organization, _("您无权办理“%(org)s”的组织关系转接。"))
 
 
 def _locked(transfer: Transfer) -> Transfer:

@@ -18,9 +18,9 @@ from dangjian.organizations.services import StaleEdit
 from dangjian.organizations.views import STALE_MESSAGE, labelled, with_version
 
 from . import records, services
-from .forms import MemberEditForm, MemberForm, RosterFilter
+from .forms import MemberEditForm, MemberForm
 from .models import Member
-from .roster import filter_roster, keyset_page
+from .roster import filter_roster, keyset_page, roster_query
 
 
 def visible_members(request):
@@ -37,23 +37,10 @@ def roster_filters(request):
 
     An organization that is not one the user may see is a 404, never "everything".
     """
-    form = RosterFilter(request.GET or None)
-    data = {"descendants": True}
-    if request.GET:
-        form.is_valid()
-        data = dict(form.cleaned_data)
-        if "org" in form.errors:
-            raise Http404
-    anchor = None
-    if data.get("org"):
-        anchor = (
-            Organization.objects.for_user(request.user, Perm.VIEW_MEMBERS)
-            .filter(pk=data["org"])
-            .first()
-        )
-        if anchor is None:
-            raise Http404
-    return form, data, anchor
+    query = roster_query(request.user, request.GET)
+    if query.org_hidden:
+        raise Http404
+    return query.form, query.data, query.anchor
 
 
 @login_required

@@ -94,9 +94,12 @@ def rulebook_for(organization: Organization | None) -> RuleBook:
     return RuleBook.for_root(root)
 
 
-def require(actor, permission: str, organization: Organization) -> None:
+def require(actor, permission: str, organization: Organization, message: str = "") -> None:
+    """PermissionDenied unless ``actor`` holds ``permission`` there; ``message`` may name
+    the organization as %(org)s."""
     if not has_perm_on(actor, permission, organization):
-        raise PermissionDenied(_("您无权在“%(org)s”执行此操作。") % {"org": organization.name})
+        message = message or _("您无权在“%(org)s”执行此操作。")
+        raise PermissionDenied(message % {"org": organization.name})
 
 
 def add_months(day: date, months: int) -> date:
