@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "dangjian.accounts",
     "dangjian.organizations",
     "dangjian.members",
+    "dangjian.orglife",
 ]
 
 MIDDLEWARE = [

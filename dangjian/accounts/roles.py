@@ -30,6 +30,8 @@ class Perm(StrEnum):
     VIEW_MEMBERS = "members.view"
     MANAGE_MEMBERS = "members.manage"  # roster records, import, transfers
     UNMASK_ID = "members.unmask_id"  # see an ID number in clear (every reveal audited)
+    VIEW_LIFE = "orglife.view"  # meeting records, compliance, reminder lists
+    MANAGE_LIFE = "orglife.manage"  # record meetings and attendance, answer reminders
     MANAGE_USERS = "accounts.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_SECURITY = "security.manage"
@@ -46,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_MEMBERS,
             Perm.MANAGE_MEMBERS,
             Perm.UNMASK_ID,
+            Perm.VIEW_LIFE,
+            Perm.MANAGE_LIFE,
         }
     ),
     Role.SECRETARY: frozenset(
@@ -56,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_MEMBERS,
             Perm.MANAGE_MEMBERS,
             Perm.UNMASK_ID,
+            Perm.VIEW_LIFE,
+            Perm.MANAGE_LIFE,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -67,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_MEMBERS,
             Perm.MANAGE_MEMBERS,
             Perm.UNMASK_ID,
+            Perm.VIEW_LIFE,
+            Perm.MANAGE_LIFE,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
         }

@@ -81,6 +81,19 @@ class Member(models.Model):
     floating_destination = models.CharField(_("外出流向"), max_length=120, blank=True)
     floating_since = models.DateField(_("外出日期"), null=True, blank=True)
     lost_contact_since = models.DateField(_("失去联系日期"), null=True, blank=True)
+    party_group = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="group_members",
+        limit_choices_to={"org_type": "group"},
+        verbose_name=_("所在党小组"),
+    )
+    # The last organizational-life meeting attended; kept by dangjian.orglife.services.
+    last_participated_on = models.DateField(
+        _("最近参加组织生活日期"), null=True, blank=True, editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
