@@ -5,6 +5,7 @@ urlpatterns = [
     path("accounts/", include("dangjian.accounts.urls")),
     path("orgs/", include("dangjian.organizations.urls")),
     path("members/", include("dangjian.members.urls")),
+    path("life/", include("dangjian.orglife.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("rules/", include("dangjian.rules.urls")),
     path("api/", include("dangjian.api_urls")),

@@ -20,13 +20,9 @@ def members_absent_since(ctx: FlagContext, cutoff, until=None):
     """Members on the roster (not floating or lost) whose last organizational life — or,
     with none recorded, their arrival on the roster — lies before ``cutoff``."""
     members = (
-        Member.objects.filter(
-            organization__in=ctx.organizations.active(), standing=Standing.NORMAL
-        )
+        Member.objects.filter(organization__in=ctx.organizations.active(), standing=Standing.NORMAL)
         .alias(
-            last_seen=Coalesce(
-                "last_participated_on", Cast("created_at", output_field=DateField())
-            )
+            last_seen=Coalesce("last_participated_on", Cast("created_at", output_field=DateField()))
         )
         .filter(last_seen__lt=cutoff)
     )
