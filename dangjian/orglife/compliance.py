@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from dangjian.organizations.models import CommitteeMember, CommitteePost, Organization
+from dangjian.organizations.querysets import path_range_q
 
 from .choices import MeetingStatus, Period
 from .models import Meeting
@@ -336,9 +337,9 @@ def rollup(compliance: Compliance, parent: Organization) -> list[RollupRow]:
     prefix_length = len(parent.path) + parent.steplen
     children = {
         path: OrgRow(pk, name, path, depth, org_type)
-        for pk, name, path, depth, org_type in parent.get_children().values_list(
-            "id", "name", "path", "depth", "org_type"
-        )
+        for pk, name, path, depth, org_type in Organization.objects.filter(
+            path_range_q(parent.path), depth=parent.depth + 1
+        ).values_list("id", "name", "path", "depth", "org_type")
     }
     owing_children = {row.path: row for row in compliance.rows if len(row.path) == prefix_length}
     result: dict[str, RollupRow] = {}

@@ -135,7 +135,8 @@ DEFAULT_REQUIREMENTS: tuple[Requirement, ...] = (
     ),
 )
 DEFAULTS = {r.kind: r for r in DEFAULT_REQUIREMENTS}
-EDITABLE_TYPES = (*BRANCHES, OrgType.GENERAL_BRANCH, OrgType.GROUP)
+# The organization types a requirement may be set to apply to (党小组会: groups only).
+MEETING_HOLDER_TYPES = (*BRANCHES, OrgType.GENERAL_BRANCH)
 
 
 def requirements_for(root) -> list[Requirement]:
