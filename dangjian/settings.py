@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "dangjian.organizations",
     "dangjian.members",
     "dangjian.orglife",
+    "dangjian.reminders",
 ]
 
 MIDDLEWARE = [

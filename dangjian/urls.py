@@ -8,5 +8,6 @@ urlpatterns = [
     path("life/", include("dangjian.orglife.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("rules/", include("dangjian.rules.urls")),
+    path("reminders/", include("dangjian.reminders.urls")),
     path("api/", include("dangjian.api_urls")),
 ]

@@ -11,6 +11,7 @@ from dangjian.accounts.scope import scope_roots
 from dangjian.core.flags import FLAGS, FlagContext, summary
 from dangjian.organizations.models import Organization, OrgType
 from dangjian.organizations.services import rulebook_for
+from dangjian.reminders.views import home_reminders
 
 
 def flag_context(organization: Organization) -> FlagContext:
@@ -46,7 +47,11 @@ def home(request):
                 "flags": summary(ctx, limit=5),
             }
         )
-    return render(request, "core/home.html", {"scopes": scopes})
+    return render(
+        request,
+        "core/home.html",
+        {"scopes": scopes, "reminders": home_reminders(request.user)},
+    )
 
 
 @login_required
