@@ -14,6 +14,7 @@ def navigation(request):
             "audit": has_perm_anywhere(user, Perm.VIEW_AUDIT),
             "rules": has_perm_anywhere(user, Perm.VIEW_ORGANIZATION),
             "roster": has_perm_anywhere(user, Perm.VIEW_MEMBERS),
+            "life": has_perm_anywhere(user, Perm.VIEW_LIFE),
             "own_record": hasattr(user, "member"),
         }
     }

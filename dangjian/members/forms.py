@@ -2,10 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.organizations.forms import DateInput, OrganizationPicker
+from dangjian.organizations.models import Organization, OrgType
 
 from .choices import Category, Education, Gender, Membership, Standing
 from .models import Member
-from .services import MEMBER_FIELDS
+from .services import EDIT_FIELDS, MEMBER_FIELDS
 
 
 class MemberForm(forms.ModelForm):
@@ -41,8 +42,23 @@ class MemberForm(forms.ModelForm):
 class MemberEditForm(MemberForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    class Meta(MemberForm.Meta):
+        fields = EDIT_FIELDS
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The 党小组 is one of the groups set up under the member's own branch.
+        group = self.fields["party_group"]
+        group.queryset = (
+            Organization.objects.within(self.instance.organization)
+            .filter(org_type=OrgType.GROUP, depth=self.instance.organization.depth + 1)
+            .active()
+            .order_by("path")
+            if self.instance.pk
+            else Organization.objects.none()
+        )
+        group.empty_label = _("（未编入党小组）")
+        group.error_messages["invalid_choice"] = _("请选择本支部下设的党小组。")
         # Moving a member to another organization is a transfer, not an edit.
         self.fields["organization"].disabled = True
         self.fields["organization"].required = False

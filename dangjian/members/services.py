@@ -13,6 +13,7 @@ from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
+from dangjian.organizations.models import OrgType
 from dangjian.organizations.services import StaleEdit, changes_since, require
 
 from . import idnumber
@@ -40,6 +41,9 @@ MEMBER_FIELDS = [
     "floating_since",
     "lost_contact_since",
 ]
+# The 党小组 is the branch's own arrangement, set by its clerk on the edit form: kept out of
+# MEMBER_FIELDS, which the import, the API and a transfer's incoming record also use.
+EDIT_FIELDS = [*MEMBER_FIELDS, "party_group"]
 ADULT_AGE = 18  # 《中国共产党章程》第一条：年满十八岁
 
 
@@ -81,6 +85,22 @@ def check_record(data: dict, today: date | None = None) -> dict[str, list[str]]:
     return errors
 
 
+def check_party_group(organization, group) -> dict[str, list[str]]:
+    """A member's 党小组 must be an active group set up directly under their organization."""
+    if group is None:
+        return {}
+    if (
+        organization is None
+        or group.org_type != OrgType.GROUP
+        or group.parent_path != organization.path
+    ):
+        name = organization.name if organization is not None else ""
+        return {"party_group": [_("所在党小组须是“%(org)s”下设的党小组。") % {"org": name}]}
+    if not group.is_active:
+        return {"party_group": [_("“%(group)s”已撤销。") % {"group": group.name}]}
+    return {}
+
+
 def member_snapshot(member: Member) -> dict:
     """The record for the history: ID and phone numbers masked, never in clear."""
     data = snapshot(member)
@@ -91,7 +111,7 @@ def member_snapshot(member: Member) -> dict:
 
 
 def _apply(member: Member, data: dict) -> None:
-    for field in MEMBER_FIELDS:
+    for field in EDIT_FIELDS:
         if field in data:
             setattr(member, field, data[field])
     member.id_number = idnumber.normalize(member.id_number)
@@ -115,7 +135,7 @@ def _check_unique(actor, member: Member) -> None:
 @transaction.atomic
 def create_member(actor, data: dict) -> Member:
     require(actor, Perm.MANAGE_MEMBERS, data["organization"], _("您无权管理“%(org)s”的党员。"))
-    errors = check_record(data)
+    errors = check_record(data) | check_party_group(data["organization"], data.get("party_group"))
     if errors:
         raise ValidationError(errors)
     member = Member()
@@ -143,6 +163,8 @@ def update_member(actor, member: Member, data: dict, version: int) -> Member:
     merged = {field: getattr(current, field) for field in MEMBER_FIELDS}
     merged.update(data)
     errors = check_record(merged)
+    if "party_group" in data:
+        errors |= check_party_group(current.organization, data["party_group"])
     if errors:
         raise ValidationError(errors)
     before = member_snapshot(current)

@@ -269,6 +269,8 @@ def compute(
     organizations: QuerySet, window: Window, requirements: Iterable[Requirement]
 ) -> Compliance:
     """Where every organization in ``organizations`` stands on every enabled requirement."""
+    if not 1 <= window.first_month <= window.last_month <= 12:
+        raise ValueError("the window's months must run forward within one year")
     requirements = [r for r in requirements if r.enabled]
     types = {t for r in requirements for t in r.org_types}
     orgs = organizations.active().filter(org_type__in=types).order_by("path")
@@ -282,6 +284,7 @@ def compute(
     rows: list[OrgRow] = []
     owed_by: dict[str, dict[int, OrgRow]] = {r.kind: {} for r in requirements}
     masks = {r.kind: window.masks(r) for r in requirements}
+    owed_periods: dict[tuple[str, date | None], int] = {}
     for values in orgs.values_list(*fields):
         org_id, name, path, depth, org_type, founded_on = values[:6]
         has_committee = values[6] if len(values) > 6 else True
@@ -291,7 +294,11 @@ def compute(
             if org_type not in r.org_types or (r.needs_committee and not has_committee):
                 continue
             in_window, elapsed, current = masks[r.kind]
-            applicable = _applicable(r, window, founded_on) & in_window
+            key = (r.kind, founded_on)
+            applicable = owed_periods.get(key)
+            if applicable is None:
+                # Many organizations share a founding date (or have none): compute it once.
+                applicable = owed_periods[key] = _applicable(r, window, founded_on) & in_window
             if current is not None and not applicable >> current & 1:
                 current = None
             row.cells[r.kind] = Cell(r, 0, applicable, elapsed, current)

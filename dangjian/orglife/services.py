@@ -81,9 +81,14 @@ def check_kind_fits(kind: str, organization: Organization) -> None:
 
 
 def roster_of(organization: Organization):
-    """Members whose meetings ``organization`` holds: a group's own members, or the branch's."""
+    """Members whose meetings ``organization`` holds: a group's own members (still on its
+    branch's roster), a general branch's whole subtree, or the branch's own roster."""
     if organization.org_type == OrgType.GROUP:
-        return Member.objects.filter(party_group=organization)
+        return Member.objects.filter(
+            party_group=organization, organization__path=organization.parent_path
+        )
+    if organization.org_type == OrgType.GENERAL_BRANCH:
+        return Member.objects.within(organization)
     return Member.objects.filter(organization=organization)
 
 
@@ -153,7 +158,9 @@ def _meeting_members(meeting: Meeting) -> list[int]:
     return list(meeting.attendance.exclude(member=None).values_list("member_id", flat=True))
 
 
-def _clean_meeting(organization: Organization, data: dict, today: date) -> None:
+def _clean_meeting(
+    organization: Organization, data: dict, today: date, recorded: Meeting | None = None
+) -> None:
     errors: dict[str, list[str]] = {}
     kind = data.get("kind")
     if data.get("status") == MeetingStatus.HELD and data.get("date") and data["date"] > today:
@@ -163,9 +170,19 @@ def _clean_meeting(organization: Organization, data: dict, today: date) -> None:
             errors.setdefault("counterpart", []).append(_("谈心谈话须填写谈话人和谈话对象。"))
         elif data["host"] == data["counterpart"]:
             errors.setdefault("counterpart", []).append(_("谈话人和谈话对象不能是同一人。"))
-    branch = organization.get_parent() if organization.org_type == OrgType.GROUP else organization
+    branch = (
+        Organization.objects.get_parent(organization)
+        if organization.org_type == OrgType.GROUP
+        else organization
+    )
     for field in ("host", "recorder", "counterpart"):
         person = data.get(field)
+        if (
+            recorded is not None
+            and person is not None
+            and person.pk == getattr(recorded, f"{field}_id")
+        ):
+            continue  # kept as recorded, though they may since have been transferred
         if person is not None and person.organization_id != branch.pk:
             errors.setdefault(field, []).append(
                 _("%(name)s不是“%(org)s”的党员。") % {"name": person.name, "org": branch.name}
@@ -220,6 +237,12 @@ def create_meeting(actor, organization: Organization, data: dict, today: date | 
     return meeting
 
 
+def _delete_file_after_commit(field) -> None:
+    """Remove a stored file only once the deletion of its row is committed."""
+    storage, name = field.storage, field.name
+    transaction.on_commit(lambda: storage.delete(name))
+
+
 def _locked(meeting: Meeting) -> Meeting:
     return Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
 
@@ -229,6 +252,7 @@ def update_meeting(actor, meeting: Meeting, data: dict, version: int, today: dat
     today = today or timezone.localdate()
     current = _locked(meeting)
     require(actor, Perm.MANAGE_LIFE, current.organization)
+    require_active(current.organization)
     if current.version != version:
         raise StaleEdit(changes_since(current, version))
     if "kind" in data and data["kind"] != current.kind:
@@ -236,7 +260,7 @@ def update_meeting(actor, meeting: Meeting, data: dict, version: int, today: dat
     merged = {f: getattr(current, f) for f in MEETING_FIELDS} | data
     if current.kind == MeetingKind.APPRAISAL:
         merged["status"] = current.status  # follows the appraisal's stages
-    _clean_meeting(current.organization, merged, today)
+    _clean_meeting(current.organization, merged, today, recorded=current)
     before = snapshot(current)
     for field in MEETING_FIELDS:
         setattr(current, field, merged[field])
@@ -244,6 +268,26 @@ def update_meeting(actor, meeting: Meeting, data: dict, version: int, today: dat
     current.version = F("version") + 1
     current.save()
     current.refresh_from_db()
+    if current.kind == MeetingKind.TALK and (
+        current.host_id != before["host"] or current.counterpart_id != before["counterpart"]
+    ):
+        # A talk's attendance is its two people: it follows a corrected 谈话人 or 谈话对象.
+        earlier = _meeting_members(current)
+        current.attendance.all().delete()
+        Attendance.objects.bulk_create(
+            Attendance(
+                meeting=current,
+                member=e.member,
+                name=e.name,
+                presence=Presence.PRESENT,
+                meeting_date=current.date,
+            )
+            for e in expected_attendees(
+                current.organization, current.kind, current.date, current.host, current.counterpart
+            )
+        )
+        refresh_counts(current)
+        refresh_participation(set(earlier) | set(_meeting_members(current)))
     if current.date != date.fromisoformat(before["date"]) or current.status != before["status"]:
         current.attendance.update(meeting_date=current.date)
         refresh_participation(_meeting_members(current))
@@ -263,7 +307,7 @@ def delete_meeting(actor, meeting: Meeting, reason: str) -> None:
     before = snapshot(current)
     organization = current.organization
     for attachment in current.attachments.all():
-        attachment.file.delete(save=False)
+        _delete_file_after_commit(attachment.file)
     current.delete()
     refresh_participation(members)
     record(
@@ -321,7 +365,8 @@ def mark_attendance(actor, meeting: Meeting, marks: list[Mark], correction_reaso
             errors.append(_("%(name)s：请假或缺席须注明原因。") % {"name": row.name})
             continue
         new = (mark.presence, mark.presence == Presence.LEAVE and mark.leave_approved)
-        if new == (row.presence, row.leave_approved) and mark.reason.strip() == row.reason:
+        reason = "" if mark.presence == Presence.PRESENT else mark.reason.strip()
+        if new == (row.presence, row.leave_approved) and reason == row.reason:
             continue
         if _needs_reason(current, row, mark) and not correction_reason.strip():
             errors.append(
@@ -361,7 +406,7 @@ def add_attendee(actor, meeting: Meeting, member: Member, reason: str) -> Attend
     if current.attendance.filter(member=member).exists():
         raise ValidationError({"member": [_("%(name)s已在应到名单中。") % {"name": member.name}]})
     branch = (
-        current.organization.get_parent()
+        Organization.objects.get_parent(current.organization)
         if current.organization.org_type == OrgType.GROUP
         else current.organization
     )
@@ -370,6 +415,8 @@ def add_attendee(actor, meeting: Meeting, member: Member, reason: str) -> Attend
     row = Attendance.objects.create(
         meeting=current, member=member, name=member.name, meeting_date=current.date
     )
+    if current.kind == MeetingKind.APPRAISAL and current.appraisal_stage != AppraisalStage.DONE:
+        AppraisalResult.objects.get_or_create(meeting=current, member=member)
     refresh_counts(current)
     record(
         AuditAction.CREATE,
@@ -391,6 +438,9 @@ def remove_attendee(actor, attendance: Attendance, reason: str) -> None:
     row = current.attendance.get(pk=attendance.pk)
     before = snapshot(row)
     row.delete()
+    if current.kind == MeetingKind.APPRAISAL and current.appraisal_stage != AppraisalStage.DONE:
+        # Nobody is appraised at a meeting they are not expected at.
+        current.appraisals.filter(member_id=row.member_id).delete()
     refresh_counts(current)
     if row.member_id:
         refresh_participation([row.member_id])
@@ -407,8 +457,7 @@ def remove_attendee(actor, attendance: Attendance, reason: str) -> None:
 # ---- sign-in on the phone ----
 
 
-def _new_code() -> str:
-    now = timezone.now()
+def _new_code(now: datetime) -> str:
     for _attempt in range(20):
         code = f"{secrets.randbelow(10**6):06d}"
         clash = Meeting.objects.filter(
@@ -432,10 +481,16 @@ def open_checkin(actor, meeting: Meeting, minutes: int | None = None, now: datet
     minutes = minutes or int(rulebook_for(current.organization)[CHECKIN_MINUTES.key])
     if not 5 <= minutes <= 240:
         raise ValidationError(_("签到时长应在5到240分钟之间。"))
-    current.checkin_code = _new_code()
+    current.checkin_code = _new_code(now)
     current.checkin_opens_at = now
     current.checkin_closes_at = now + timedelta(minutes=minutes)
-    current.save(update_fields=["checkin_code", "checkin_opens_at", "checkin_closes_at"])
+    fields = ["checkin_code", "checkin_opens_at", "checkin_closes_at"]
+    if current.status == MeetingStatus.PLANNED and current.kind != MeetingKind.APPRAISAL:
+        # Sign-in opens at the meeting itself: it is being held (an appraisal is held only
+        # once its vote is recorded).
+        current.status = MeetingStatus.HELD
+        fields.append("status")
+    current.save(update_fields=fields)
     record(
         AuditAction.UPDATE,
         actor=actor,
@@ -635,7 +690,7 @@ def delete_attachment(actor, attachment: Attachment) -> None:
     current = _locked(attachment.meeting)
     require(actor, Perm.MANAGE_LIFE, current.organization)
     before = {"meeting": current.pk, "name": attachment.original_name, "size": attachment.size}
-    attachment.file.delete(save=False)
+    _delete_file_after_commit(attachment.file)
     attachment.delete()
     record(
         AuditAction.DELETE,
