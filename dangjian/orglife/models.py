@@ -93,7 +93,11 @@ class Meeting(models.Model):
     @property
     def has_quorum(self) -> bool:
         """More than half of those expected are present (支部工作条例 art.12)."""
-        return self.present_count * 2 > self.expected_count
+        return self.meets_quorum(50)
+
+    def meets_quorum(self, percent: int) -> bool:
+        """More than ``percent``% of those expected are present (0: no quorum asked)."""
+        return not percent or self.present_count * 100 > self.expected_count * percent
 
 
 class Attendance(models.Model):
