@@ -40,6 +40,14 @@ class Status(StrEnum):
     EXEMPT = "exempt"  # the organization did not exist for the whole period
 
 
+# Short forms for a month cell on a phone (the full word is in the cell's tooltip).
+STATUS_SHORT = {
+    Status.MET: "完成",
+    Status.DUE: "待办",
+    Status.OVERDUE: "逾期",
+    Status.UPCOMING: "未到",
+    Status.EXEMPT: "—",
+}
 STATUS_LABELS = {
     Status.MET: "已完成",
     Status.DUE: "待完成",

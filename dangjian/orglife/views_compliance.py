@@ -23,7 +23,16 @@ from dangjian.organizations.models import BRANCH_TYPES, Organization, OrgType
 
 from . import requirement_settings
 from .choices import MeetingKind, Period
-from .compliance import QUARTERS, STATUS_LABELS, Status, Window, compute, rollup, slot_label
+from .compliance import (
+    QUARTERS,
+    STATUS_LABELS,
+    STATUS_SHORT,
+    Status,
+    Window,
+    compute,
+    rollup,
+    slot_label,
+)
 from .requirements import DEFAULTS, requirements_for, requirements_for_organization
 
 MONTHS = list(range(1, 13))
@@ -68,6 +77,7 @@ def status_cells(cell, window: Window, year: int) -> list[dict]:
                 "label": slot_label(requirement, slot),
                 "status": status,
                 "status_label": STATUS_LABELS[status],
+                "short": STATUS_SHORT[status],
                 "count": count,
                 "colspan": width,
                 "month": first,
