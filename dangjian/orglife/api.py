@@ -282,6 +282,7 @@ class ComplianceView(APIView):
             Organization.objects.within(organization),
             window,
             requirements_for_organization(organization),
+            with_counts=not params["rollup"],
         )
         paginator = self.pagination_class()
         if params["rollup"]:

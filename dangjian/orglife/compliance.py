@@ -16,8 +16,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import reduce
+from operator import add
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext as _
 
 from dangjian.organizations.models import CommitteeMember, CommitteePost, Organization
@@ -242,13 +245,15 @@ def qualifying_meetings(requirement: Requirement, organizations: QuerySet) -> Qu
     return meetings
 
 
-def period_counts(
-    requirement: Requirement, organizations: QuerySet, window: Window
-) -> Iterable[tuple[int, tuple[int, ...]]]:
-    """(organization id, qualifying meetings in each slot of the window) — one query."""
+def period_masks(
+    requirement: Requirement, organizations: QuerySet, window: Window, with_counts: bool
+) -> Iterable[tuple[int, int, tuple[int, ...]]]:
+    """(organization id, mask of the periods met, meetings per period if asked) for every
+    organization with qualifying meetings in the window — one aggregate query. The database
+    compares each period's count with the minimum, so only a number per organization
+    travels back unless the counts themselves are wanted (a single branch's year)."""
     slots = window.slots(requirement)
-    first, last = slots[0], slots[-1]
-    annotations = {
+    counts = {
         f"s{slot}": Count(
             "pk",
             filter=Q(
@@ -258,29 +263,45 @@ def period_counts(
         )
         for slot in slots
     }
+    bits = [
+        Case(
+            When(GreaterThanOrEqual(counts[f"s{slot}"], requirement.minimum), then=1 << slot),
+            default=0,
+            output_field=IntegerField(),
+        )
+        for slot in slots
+    ]
+    annotations = {"met_mask": reduce(add, bits)}
+    if with_counts:
+        annotations.update(counts)
     rows = (
         qualifying_meetings(requirement, organizations)
         .filter(
-            date__gte=window.slot_start(requirement, first),
-            date__lt=window.slot_end(requirement, last),
+            date__gte=window.slot_start(requirement, slots[0]),
+            date__lt=window.slot_end(requirement, slots[-1]),
         )
         .order_by()
         .values("organization_id")
         .annotate(**annotations)
         .values_list("organization_id", *annotations)
     )
-    for org_id, *counts in rows:
-        yield org_id, tuple(counts)
+    for org_id, mask, *per_period in rows:
+        yield org_id, mask, tuple(per_period)
 
 
 def compute(
-    organizations: QuerySet, window: Window, requirements: Iterable[Requirement]
+    organizations: QuerySet,
+    window: Window,
+    requirements: Iterable[Requirement],
+    with_counts: bool = False,
 ) -> Compliance:
-    """Where every organization in ``organizations`` stands on every enabled requirement."""
+    """Where every organization in ``organizations`` stands on every enabled requirement.
+    ``with_counts`` also keeps the number of qualifying meetings in each period."""
     if not 1 <= window.first_month <= window.last_month <= 12:
         raise ValueError("the window's months must run forward within one year")
     requirements = [r for r in requirements if r.enabled]
     types = {t for r in requirements for t in r.org_types}
+    owed_by_type = {t: [r for r in requirements if t in r.org_types] for t in types}
     orgs = organizations.active().filter(org_type__in=types).order_by("path")
     fields = ["id", "name", "path", "depth", "org_type", "founded_on"]
     if any(r.needs_committee for r in requirements):
@@ -290,50 +311,47 @@ def compute(
         orgs = orgs.annotate(has_committee=Exists(committee))
         fields.append("has_committee")
     rows: list[OrgRow] = []
-    owed_by: dict[str, dict[int, OrgRow]] = {r.kind: {} for r in requirements}
+    owed_by: dict[str, dict[int, Cell]] = {r.kind: {} for r in requirements}
     masks = {r.kind: window.masks(r) for r in requirements}
-    owed_periods: dict[tuple[str, date | None], int] = {}
-    for values in orgs.values_list(*fields):
-        org_id, name, path, depth, org_type, founded_on = values[:6]
-        has_committee = values[6] if len(values) > 6 else True
+    first_start = {r.kind: window.slot_start(r, window.slots(r)[0]) for r in requirements}
+    for org_id, name, path, depth, org_type, founded_on, *committee_flag in orgs.values_list(
+        *fields
+    ):
         row = OrgRow(org_id, name, path, depth, org_type)
         rows.append(row)
-        for r in requirements:
-            if org_type not in r.org_types or (r.needs_committee and not has_committee):
+        has_committee = committee_flag[0] if committee_flag else True
+        for r in owed_by_type[org_type]:
+            if r.needs_committee and not has_committee:
                 continue
             in_window, elapsed, current = masks[r.kind]
-            key = (r.kind, founded_on)
-            applicable = owed_periods.get(key)
-            if applicable is None:
-                # Many organizations share a founding date (or have none): compute it once.
-                applicable = owed_periods[key] = _applicable(r, window, founded_on) & in_window
+            if founded_on is None or founded_on <= first_start[r.kind]:
+                applicable = in_window
+            else:  # founded during the window: only the periods it saw whole
+                applicable = _applicable(r, window, founded_on) & in_window
             if current is not None and not applicable >> current & 1:
                 current = None
-            row.cells[r.kind] = Cell(r, 0, applicable, elapsed, current)
-            owed_by[r.kind][org_id] = row
+            cell = row.cells[r.kind] = Cell(r, 0, applicable, elapsed, current)
+            owed_by[r.kind][org_id] = cell
     for r in requirements:
         owing = owed_by[r.kind]
         if not owing:
             continue
-        slots = window.slots(r)
-        for org_id, counts in period_counts(r, organizations, window):
-            row = owing.get(org_id)
-            if row is None:
-                continue
-            cell = row.cells[r.kind]
-            mask = 0
-            for slot, n in zip(slots, counts, strict=True):
-                if n >= r.minimum:
-                    mask |= 1 << slot
-            cell.met_mask = mask
-            cell.counts = counts
+        for org_id, mask, counts in period_masks(r, organizations, window, with_counts):
+            cell = owing.get(org_id)
+            if cell is not None:
+                cell.met_mask = mask
+                cell.counts = counts
     return Compliance(window, requirements, rows)
 
 
 def for_organization(
-    organization: Organization, window: Window, requirements: Iterable[Requirement]
+    organization: Organization,
+    window: Window,
+    requirements: Iterable[Requirement],
+    with_counts: bool = True,
 ) -> Compliance:
-    return compute(Organization.objects.within(organization), window, requirements)
+    """One organization's subtree, with the meeting counts (a branch and its groups)."""
+    return compute(Organization.objects.within(organization), window, requirements, with_counts)
 
 
 @dataclass

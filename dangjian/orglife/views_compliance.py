@@ -30,6 +30,7 @@ from .compliance import (
     Status,
     Window,
     compute,
+    for_organization,
     rollup,
     slot_label,
 )
@@ -96,7 +97,7 @@ def year_view(request, pk: int):
     window = window_from(request)
     window = Window(window.year, window.today)  # always the whole year here
     requirements = requirements_for_organization(organization)
-    result = compute(Organization.objects.within(organization), window, requirements)
+    result = for_organization(organization, window, requirements)  # with meeting counts
     own = result.row(organization.pk)
     if own is None or not own.cells:
         return redirect(f"{_matrix_url(organization)}?year={window.year}")
