@@ -146,3 +146,15 @@ def test_a_branch_secretary_cannot_change_requirements(district, login):
     )
     assert response.status_code == 403
     assert not RequirementSetting.objects.exists()
+
+
+def test_the_member_record_shows_the_group_and_the_last_organizational_life(district, login):
+    from .factories import make_member
+
+    client = login(Role.SECRETARY, district.branch_a)
+    member = make_member(
+        district.branch_a, party_group=district.group_a, last_participated_on=date(2026, 3, 10)
+    )
+    page = client.get(member.get_absolute_url()).content.decode()
+    assert district.group_a.name in page
+    assert "2026-03-10" in page
