@@ -281,3 +281,47 @@ def test_members_new_to_the_roster_are_not_flagged_before_they_could_take_part(d
     make_member(district.branch_a, "新转入")
     flagged, warned = absent_flags(district.root, date.today())
     assert "新转入" not in flagged | warned
+
+
+def test_committee_meetings_are_owed_only_while_the_branch_had_a_committee(district):
+    branch = district.branch_a
+    CommitteeMember.objects.create(
+        organization=branch,
+        post=CommitteePost.ORGANIZATION,
+        name="乙",
+        started_on=date(2026, 2, 10),
+    )
+    result = cell(branch, MeetingKind.COMMITTEE_MEETING)
+    # The committee was formed in February: January owed nothing, February on did.
+    assert [result.status(m) for m in range(4)] == [
+        Status.EXEMPT,
+        Status.OVERDUE,
+        Status.OVERDUE,
+        Status.DUE,
+    ]
+    CommitteeMember.objects.filter(organization=branch, name="乙").update(
+        ended_on=date(2026, 3, 1)
+    )
+    result = cell(branch, MeetingKind.COMMITTEE_MEETING)
+    assert [result.status(m) for m in range(4)] == [
+        Status.EXEMPT,
+        Status.OVERDUE,
+        Status.EXEMPT,
+        Status.EXEMPT,
+    ]
+
+
+def test_a_dissolved_branch_still_answers_for_the_periods_before_its_dissolution(district):
+    branch = district.branch_b
+    held(branch, MeetingKind.THEME_DAY, date(2025, 12, 5))
+    Organization.objects.filter(pk=branch.pk).update(dissolved_on=date(2026, 2, 15))
+    branch = Organization.objects.get(pk=branch.pk)
+    requirements = requirements_for(district.root)
+
+    last_year = for_organization(district.community, Window(2025, TODAY), requirements)
+    assert last_year.row(branch.pk).cells[MeetingKind.THEME_DAY].met == 1
+
+    this_year = for_organization(district.community, Window(2026, TODAY), requirements)
+    theme = this_year.row(branch.pk).cells[MeetingKind.THEME_DAY]
+    assert [theme.status(m) for m in range(3)] == [Status.OVERDUE, Status.EXEMPT, Status.EXEMPT]
+    assert theme.due == 0

@@ -19,7 +19,21 @@ from enum import StrEnum
 from functools import reduce
 from operator import add
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext as _
 
@@ -30,8 +44,17 @@ from .choices import MeetingStatus, Period
 from .models import Meeting
 from .requirements import Requirement
 
-# Posts that make a branch committee (支部委员会), as the members' flags define it.
-COMMITTEE_POSTS = (CommitteePost.ORGANIZATION, CommitteePost.PROPAGANDA, CommitteePost.DISCIPLINE)
+# Seats that make a branch committee (支部委员会): any 委员 beside the 书记 and 副书记, who
+# alone are how a branch under 7 full members is led (支部工作条例 ch.6).
+COMMITTEE_POSTS = (
+    CommitteePost.ORGANIZATION,
+    CommitteePost.PROPAGANDA,
+    CommitteePost.DISCIPLINE,
+    CommitteePost.YOUTH,
+    CommitteePost.WOMEN,
+    CommitteePost.MEMBER,
+)
+FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(9999, 12, 31)
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
 
 
@@ -221,10 +244,34 @@ class Compliance:
         return totals
 
 
-def _applicable(requirement: Requirement, window: Window, founded_on: date | None) -> int:
+def _periods_from(requirement: Requirement, window: Window, founded_on: date) -> int:
+    """Periods that began on or after the founding day."""
     mask = 0
     for slot in window.slots(requirement):
-        if founded_on is None or founded_on <= window.slot_start(requirement, slot):
+        if founded_on <= window.slot_start(requirement, slot):
+            mask |= 1 << slot
+    return mask
+
+
+def _periods_before(requirement: Requirement, window: Window, dissolved_on: date) -> int:
+    """Periods that ended before the organization was dissolved."""
+    mask = 0
+    for slot in window.slots(requirement):
+        if window.slot_end(requirement, slot) <= dissolved_on:
+            mask |= 1 << slot
+    return mask
+
+
+def _committee_periods(requirement: Requirement, window: Window, committee: list) -> int:
+    """Periods during which the branch had a committee (one 委员 seat overlapping them)."""
+    since, until = committee
+    if since is None:  # never had a 委员
+        return 0
+    mask = 0
+    for slot in window.slots(requirement):
+        if since < window.slot_end(requirement, slot) and until > window.slot_start(
+            requirement, slot
+        ):
             mask |= 1 << slot
     return mask
 
@@ -302,32 +349,62 @@ def compute(
     requirements = [r for r in requirements if r.enabled]
     types = {t for r in requirements for t in r.org_types}
     owed_by_type = {t: [r for r in requirements if t in r.org_types] for t in types}
-    orgs = organizations.active().filter(org_type__in=types).order_by("path")
-    fields = ["id", "name", "path", "depth", "org_type", "founded_on"]
-    if any(r.needs_committee for r in requirements):
-        committee = CommitteeMember.objects.filter(
-            organization=OuterRef("pk"), post__in=COMMITTEE_POSTS, ended_on__isnull=True
+    # Organizations that existed in the window: dissolved ones still owe what fell before.
+    orgs = (
+        organizations.filter(org_type__in=types)
+        .filter(
+            Q(dissolved_on__isnull=True)
+            | Q(dissolved_on__gt=month_start(window.year, window.first_month))
         )
-        orgs = orgs.annotate(has_committee=Exists(committee))
-        fields.append("has_committee")
+        .order_by("path")
+    )
+    fields = ["id", "name", "path", "depth", "org_type", "founded_on", "dissolved_on"]
+    if any(r.needs_committee for r in requirements):
+        # When the branch had a committee: from its first 委员's start to its last one's end.
+        seats = CommitteeMember.objects.filter(
+            organization=OuterRef("pk"), post__in=COMMITTEE_POSTS
+        ).order_by()
+        orgs = orgs.annotate(
+            committee_from=Subquery(
+                seats.values("organization")
+                .annotate(d=Min(Coalesce("started_on", Value(FAR_PAST))))
+                .values("d")
+            ),
+            committee_until=Subquery(
+                seats.values("organization")
+                .annotate(d=Max(Coalesce("ended_on", Value(FAR_FUTURE))))
+                .values("d")
+            ),
+        )
+        fields += ["committee_from", "committee_until"]
     rows: list[OrgRow] = []
     owed_by: dict[str, dict[int, Cell]] = {r.kind: {} for r in requirements}
     masks = {r.kind: window.masks(r) for r in requirements}
     first_start = {r.kind: window.slot_start(r, window.slots(r)[0]) for r in requirements}
-    for org_id, name, path, depth, org_type, founded_on, *committee_flag in orgs.values_list(
-        *fields
-    ):
+    for (
+        org_id,
+        name,
+        path,
+        depth,
+        org_type,
+        founded_on,
+        dissolved_on,
+        *committee,
+    ) in orgs.values_list(*fields):
         row = OrgRow(org_id, name, path, depth, org_type)
         rows.append(row)
-        has_committee = committee_flag[0] if committee_flag else True
         for r in owed_by_type[org_type]:
-            if r.needs_committee and not has_committee:
-                continue
             in_window, elapsed, current = masks[r.kind]
-            if founded_on is None or founded_on <= first_start[r.kind]:
-                applicable = in_window
-            else:  # founded during the window: only the periods it saw whole
-                applicable = _applicable(r, window, founded_on) & in_window
+            applicable = in_window
+            if founded_on is not None and founded_on > first_start[r.kind]:
+                # Founded during the window: only the periods it saw whole.
+                applicable &= _periods_from(r, window, founded_on)
+            if dissolved_on is not None:
+                applicable &= _periods_before(r, window, dissolved_on)
+            if r.needs_committee:
+                applicable &= _committee_periods(r, window, committee)
+            if not applicable:
+                continue
             if current is not None and not applicable >> current & 1:
                 current = None
             cell = row.cells[r.kind] = Cell(r, 0, applicable, elapsed, current)
