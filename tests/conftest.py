@@ -16,6 +16,16 @@ from .factories import PASSWORD, UserFactory, grant, make_org
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counters kept in the cache (sign-in attempts) do not leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def tasks_run_immediately(settings):
     """Background tasks run in-process during tests (production uses the database queue)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -697,3 +697,24 @@ def test_attendance_rows_are_kept_when_a_member_leaves_the_branch(district, bran
     Member.objects.filter(pk=branch["赵党员"].pk).update(organization=district.branch_b)
     assert "赵党员" in names(meeting)
     assert Attendance.objects.filter(meeting=meeting).count() == 4
+
+
+def test_guessing_codes_is_stopped_after_ten_wrong_tries_and_a_sign_in_is_audited(
+    district, branch, clerk, login
+):
+    meeting = open_today(clerk, district)
+    phone = as_member(login, district, branch["王党员"])
+    wrong = [f"{n:06d}" for n in range(20) if f"{n:06d}" != meeting.checkin_code][:10]
+    for code in wrong:
+        assert "签到码无效" in phone.post("/life/checkin/", {"code": code}).content.decode()
+    # The right code no longer helps once the member has used up their tries.
+    page = phone.post("/life/checkin/", {"code": meeting.checkin_code}).content.decode()
+    assert "输错次数过多" in page
+    assert rows_of(meeting)["王党员"].presence == Presence.UNMARKED
+
+    other = as_member(login, district, branch["赵党员"])
+    other.post("/life/checkin/", {"code": meeting.checkin_code})
+    row = rows_of(meeting)["赵党员"]
+    assert AuditEvent.objects.filter(
+        object_type="orglife.attendance", object_id=str(row.pk), reason="本人签到"
+    ).exists()

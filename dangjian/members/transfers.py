@@ -216,6 +216,8 @@ def _move_member(actor, member: Member, transfer: Transfer, changes: dict, organ
     before = services.member_snapshot(member)
     for field, value in changes.items():
         setattr(member, field, value)
+    if member.organization_id != transfer.from_organization_id:
+        member.party_group = None  # the 党小组 belonged to the branch left behind
     member.version += 1
     member.save()
     record(

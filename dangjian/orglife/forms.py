@@ -208,10 +208,10 @@ class MutualAppraisalForm(forms.Form):
 
 
 class VoteForm(forms.Form):
-    votes_excellent = forms.IntegerField(label=_("优秀"), min_value=0, initial=0)
-    votes_qualified = forms.IntegerField(label=_("合格"), min_value=0, initial=0)
-    votes_basic = forms.IntegerField(label=_("基本合格"), min_value=0, initial=0)
-    votes_unqualified = forms.IntegerField(label=_("不合格"), min_value=0, initial=0)
+    votes_excellent = forms.IntegerField(label=_("优秀"), min_value=0, max_value=9999, initial=0)
+    votes_qualified = forms.IntegerField(label=_("合格"), min_value=0, max_value=9999, initial=0)
+    votes_basic = forms.IntegerField(label=_("基本合格"), min_value=0, max_value=9999, initial=0)
+    votes_unqualified = forms.IntegerField(label=_("不合格"), min_value=0, max_value=9999, initial=0)
     grade = forms.ChoiceField(
         label=_("评议结果"), required=False, choices=[("", _("（未定）")), *AppraisalGrade.choices]
     )

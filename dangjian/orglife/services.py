@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
@@ -481,6 +482,7 @@ def open_checkin(actor, meeting: Meeting, minutes: int | None = None, now: datet
     minutes = minutes or int(rulebook_for(current.organization)[CHECKIN_MINUTES.key])
     if not 5 <= minutes <= 240:
         raise ValidationError(_("签到时长应在5到240分钟之间。"))
+    status_before = current.status
     current.checkin_code = _new_code(now)
     current.checkin_opens_at = now
     current.checkin_closes_at = now + timedelta(minutes=minutes)
@@ -495,7 +497,8 @@ def open_checkin(actor, meeting: Meeting, minutes: int | None = None, now: datet
         AuditAction.UPDATE,
         actor=actor,
         instance=current,
-        after={"checkin_opens_at": now.isoformat(), "minutes": minutes},
+        before={"status": status_before},
+        after={"checkin_opens_at": now.isoformat(), "minutes": minutes, "status": current.status},
         reason=_("开放签到"),
     )
     return current
@@ -509,11 +512,22 @@ def close_checkin(actor, meeting: Meeting, now: datetime | None = None) -> Meeti
     if current.checkin_closes_at and current.checkin_closes_at > now:
         current.checkin_closes_at = now
         current.save(update_fields=["checkin_closes_at"])
+        record(
+            AuditAction.UPDATE,
+            actor=actor,
+            instance=current,
+            after={"checkin_closes_at": now.isoformat()},
+            reason=_("结束签到"),
+        )
     return current
 
 
 class CheckinError(ValidationError):
     pass
+
+
+CHECKIN_MAX_FAILURES = 10
+CHECKIN_LOCK_SECONDS = 15 * 60
 
 
 @transaction.atomic
@@ -524,6 +538,10 @@ def check_in(user, code: str, now: datetime | None = None) -> Attendance:
     if member is None:
         raise CheckinError(_("您的账号没有关联党员信息，无法签到。请联系党务工作者。"))
     code = (code or "").strip()
+    failures_key = f"orglife:checkin-failures:{member.pk}"
+    if cache.get(failures_key, 0) >= CHECKIN_MAX_FAILURES:
+        # Six digits could otherwise be guessed by script within a sign-in window.
+        raise CheckinError(_("签到码输错次数过多，请15分钟后再试，或请主持人登记。"))
     meeting = (
         Meeting.objects.select_for_update(of=("self",))
         .filter(checkin_code=code, checkin_opens_at__lte=now, checkin_closes_at__gt=now)
@@ -531,6 +549,8 @@ def check_in(user, code: str, now: datetime | None = None) -> Attendance:
         .first()
     )
     if meeting is None:
+        cache.add(failures_key, 0, CHECKIN_LOCK_SECONDS)
+        cache.incr(failures_key)
         if not Meeting.objects.filter(
             checkin_code=code, checkin_opens_at__lte=now, checkin_closes_at__gt=now
         ).exists():
@@ -545,6 +565,14 @@ def check_in(user, code: str, now: datetime | None = None) -> Attendance:
         row.save(update_fields=["presence", "leave_approved", "reason", "checked_in_at"])
         refresh_counts(meeting)
         refresh_participation([member.pk])
+        record(
+            AuditAction.UPDATE,
+            actor=user,
+            instance=row,
+            organization=meeting.organization,
+            after={"presence": Presence.PRESENT, "checked_in_at": now.isoformat()},
+            reason=_("本人签到"),
+        )
     return row
 
 
@@ -583,6 +611,17 @@ def save_appraisal(actor, result: AppraisalResult, data: dict) -> AppraisalResul
         setattr(current, field, value)
     if current.grade and current.grade not in AppraisalGrade.values:
         raise ValidationError({"grade": [_("评议结果无效。")]})
+    votes = (
+        current.votes_excellent
+        + current.votes_qualified
+        + current.votes_basic
+        + current.votes_unqualified
+    )
+    if votes > meeting.expected_count:
+        raise ValidationError(
+            _("%(name)s的测评票数合计%(votes)d张，超过应到人数%(n)d。")
+            % {"name": current.member.name, "votes": votes, "n": meeting.expected_count}
+        )
     current.save()
     record(
         AuditAction.UPDATE,

@@ -227,7 +227,7 @@ def generate(organizations: QuerySet, month: date, today: date) -> GenerateResul
         scope = organizations.filter(path_range_q(root.path))
         rules = RuleBook.for_root(root)
         lead = int(rules[REMINDER_LEAD_MONTHS.key])
-        matrix = compliance.compute(scope, window, requirements_for(root))
+        matrix = compliance.compute(scope, window, requirements_for(root), with_counts=True)
         for row in matrix.rows:
             if row.id in by_id:
                 branch_id, prefix = row.id, ""
