@@ -718,3 +718,35 @@ def test_guessing_codes_is_stopped_after_ten_wrong_tries_and_a_sign_in_is_audite
     assert AuditEvent.objects.filter(
         object_type="orglife.attendance", object_id=str(row.pk), reason="本人签到"
     ).exists()
+
+
+def test_a_meeting_entered_afterwards_expects_the_roster_as_it_stood_that_day(district, clerk):
+    from dangjian.members.models import Transfer
+
+    arrived = make_member(district.branch_a, "后转入")
+    left = make_member(district.branch_b, "后转出")
+    for member, source, target in (
+        (arrived, district.branch_b, district.branch_a),
+        (left, district.branch_a, district.branch_b),
+    ):
+        Transfer.objects.create(
+            member=member,
+            from_organization=source,
+            to_organization=target,
+            reason="工作调动",
+            dues_paid_until=date(2026, 2, 1),
+            issued_on=date(2026, 3, 1),
+            valid_until=date(2026, 6, 1),
+            status=Transfer.Status.ACCEPTED,
+            decided_on=date(2026, 3, 5),
+            issued_by=clerk.user,
+        )
+    meeting = services.create_meeting(
+        clerk.user,
+        district.branch_a,
+        {"kind": MeetingKind.THEME_DAY, "date": date(2026, 2, 20), "topic": "补录二月主题党日"},
+        today=date(2026, 4, 1),
+    )
+    expected = set(meeting.attendance.values_list("name", flat=True))
+    assert "后转出" in expected  # still on this branch's roster on 20 February
+    assert "后转入" not in expected  # arrived in March

@@ -22,7 +22,7 @@ from dangjian.accounts.roles import Perm
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
 from dangjian.members.choices import Standing
-from dangjian.members.models import Member
+from dangjian.members.models import Member, Transfer
 from dangjian.organizations.models import BRANCH_TYPES, Organization, OrgType
 from dangjian.organizations.services import (
     RuleViolation,
@@ -121,12 +121,24 @@ def expected_attendees(
             for m in organization.members.filter(name__in=names, standing__in=EXPECTED_STANDINGS)
         }
         return [Expected(members.get(name), name) for name in names]
-    members = (
-        roster_of(organization)
-        .filter(standing__in=EXPECTED_STANDINGS, joined_on__lte=on)
-        .order_by("name", "id")
-    )
+    members = roster_of(organization).filter(standing__in=EXPECTED_STANDINGS)
+    if organization.org_type in BRANCH_TYPES:
+        members = members_on(organization, on)
+    members = members.filter(joined_on__lte=on).order_by("name", "id")
     return [Expected(m, m.name) for m in members]
+
+
+def members_on(branch: Organization, on: date):
+    """The branch's roster as it stood on ``on``: today's roster without those whose transfer
+    in was accepted later, with those whose transfer out was accepted later."""
+    later = Transfer.objects.filter(status=Transfer.Status.ACCEPTED, decided_on__gt=on)
+    arrived_later = later.filter(to_organization=branch, member__isnull=False)
+    left_later = later.filter(from_organization=branch, member__isnull=False)
+    return Member.objects.filter(
+        Q(organization=branch, standing__in=EXPECTED_STANDINGS)
+        & ~Q(pk__in=arrived_later.values("member"))
+        | Q(pk__in=left_later.values("member"))
+    )
 
 
 def refresh_counts(meeting: Meeting) -> None:
