@@ -12,6 +12,7 @@ from dangjian.organizations.models import BRANCH_TYPES, Organization, OrgType
 
 from .choices import AppraisalGrade, MeetingKind
 from .models import Attendance, Meeting
+from .services import participants
 
 PEOPLE = ("host", "recorder", "counterpart")
 
@@ -26,22 +27,18 @@ def kinds_for(organization: Organization) -> list[tuple[str, str]]:
     return []
 
 
-def branch_of(organization: Organization) -> Organization:
-    """The branch whose members take part: a 党小组's parent, otherwise the organization."""
-    if organization.org_type == OrgType.GROUP:
-        return Organization.objects.get(path=organization.parent_path)
-    return organization
-
-
 def branch_members(organization: Organization, keep=()):
     """Members who may host, record or take part: the branch's roster, plus ``keep`` (ids
     already on a record, who may since have moved on)."""
-    branch = branch_of(organization)
-    query = Member.objects.filter(organization=branch, standing__in=ON_ROSTER)
+    query = participants(organization).filter(standing__in=ON_ROSTER)
     keep = [pk for pk in keep if pk]
     if keep:
         query = query | Member.objects.filter(pk__in=keep)
     return query.order_by("name", "id")
+
+
+def vote_field(label):
+    return forms.IntegerField(label=label, min_value=0, max_value=9999, initial=0)
 
 
 class MemberChoice(forms.ModelChoiceField):
@@ -208,10 +205,12 @@ class MutualAppraisalForm(forms.Form):
 
 
 class VoteForm(forms.Form):
-    votes_excellent = forms.IntegerField(label=_("优秀"), min_value=0, max_value=9999, initial=0)
-    votes_qualified = forms.IntegerField(label=_("合格"), min_value=0, max_value=9999, initial=0)
-    votes_basic = forms.IntegerField(label=_("基本合格"), min_value=0, max_value=9999, initial=0)
-    votes_unqualified = forms.IntegerField(label=_("不合格"), min_value=0, max_value=9999, initial=0)
+    votes_excellent = vote_field(label=_("优秀"))
+    votes_qualified = vote_field(label=_("合格"))
+    votes_basic = vote_field(label=_("基本合格"))
+    votes_unqualified = forms.IntegerField(
+        label=_("不合格"), min_value=0, max_value=9999, initial=0
+    )
     grade = forms.ChoiceField(
         label=_("评议结果"), required=False, choices=[("", _("（未定）")), *AppraisalGrade.choices]
     )

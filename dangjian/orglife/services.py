@@ -81,6 +81,22 @@ def check_kind_fits(kind: str, organization: Organization) -> None:
         )
 
 
+def meeting_holder(organization: Organization) -> Organization:
+    """Whose members take part: a 党小组's branch, otherwise the organization itself."""
+    if organization.org_type == OrgType.GROUP:
+        return Organization.objects.get(path=organization.parent_path)
+    return organization
+
+
+def participants(organization: Organization):
+    """Members who may host, record, talk or be added at ``organization``'s meetings: the
+    branch's roster (a 党小组's branch), or a general branch's whole subtree."""
+    holder = meeting_holder(organization)
+    if holder.org_type == OrgType.GENERAL_BRANCH:
+        return Member.objects.within(holder).on_roster()
+    return Member.objects.filter(organization=holder)
+
+
 def roster_of(organization: Organization):
     """Members whose meetings ``organization`` holds: a group's own members (still on its
     branch's roster), a general branch's whole subtree, or the branch's own roster."""
@@ -183,11 +199,7 @@ def _clean_meeting(
             errors.setdefault("counterpart", []).append(_("谈心谈话须填写谈话人和谈话对象。"))
         elif data["host"] == data["counterpart"]:
             errors.setdefault("counterpart", []).append(_("谈话人和谈话对象不能是同一人。"))
-    branch = (
-        Organization.objects.get_parent(organization)
-        if organization.org_type == OrgType.GROUP
-        else organization
-    )
+    holder = meeting_holder(organization)
     for field in ("host", "recorder", "counterpart"):
         person = data.get(field)
         if (
@@ -196,9 +208,9 @@ def _clean_meeting(
             and person.pk == getattr(recorded, f"{field}_id")
         ):
             continue  # kept as recorded, though they may since have been transferred
-        if person is not None and person.organization_id != branch.pk:
+        if person is not None and not participants(organization).filter(pk=person.pk).exists():
             errors.setdefault(field, []).append(
-                _("%(name)s不是“%(org)s”的党员。") % {"name": person.name, "org": branch.name}
+                _("%(name)s不是“%(org)s”的党员。") % {"name": person.name, "org": holder.name}
             )
     if errors:
         raise ValidationError(errors)
@@ -418,12 +430,7 @@ def add_attendee(actor, meeting: Meeting, member: Member, reason: str) -> Attend
         raise ValidationError({"reason": [_("请说明增加应到人员的原因。")]})
     if current.attendance.filter(member=member).exists():
         raise ValidationError({"member": [_("%(name)s已在应到名单中。") % {"name": member.name}]})
-    branch = (
-        Organization.objects.get_parent(current.organization)
-        if current.organization.org_type == OrgType.GROUP
-        else current.organization
-    )
-    if member.organization_id != branch.pk:
+    if not participants(current.organization).filter(pk=member.pk).exists():
         raise ValidationError({"member": [_("只能增加本支部的党员。")]})
     row = Attendance.objects.create(
         meeting=current, member=member, name=member.name, meeting_date=current.date
