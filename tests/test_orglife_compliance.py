@@ -1,11 +1,12 @@
 """The compliance engine reads like the 2018 branch regulation, with the clock frozen."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from dangjian.accounts.roles import Role
 from dangjian.core.flags import FLAGS, FlagContext
+from dangjian.members.models import Member
 from dangjian.organizations.models import CommitteeMember, CommitteePost, Organization
 from dangjian.organizations.services import rulebook_for
 from dangjian.orglife import requirement_settings
@@ -299,9 +300,7 @@ def test_committee_meetings_are_owed_only_while_the_branch_had_a_committee(distr
         Status.OVERDUE,
         Status.DUE,
     ]
-    CommitteeMember.objects.filter(organization=branch, name="乙").update(
-        ended_on=date(2026, 3, 1)
-    )
+    CommitteeMember.objects.filter(organization=branch, name="乙").update(ended_on=date(2026, 3, 1))
     result = cell(branch, MeetingKind.COMMITTEE_MEETING)
     assert [result.status(m) for m in range(4)] == [
         Status.EXEMPT,
@@ -325,3 +324,12 @@ def test_a_dissolved_branch_still_answers_for_the_periods_before_its_dissolution
     theme = this_year.row(branch.pk).cells[MeetingKind.THEME_DAY]
     assert [theme.status(m) for m in range(3)] == [Status.OVERDUE, Status.EXEMPT, Status.EXEMPT]
     assert theme.due == 0
+
+
+def test_a_member_who_never_attends_is_flagged_six_months_after_joining_the_roster(district):
+    member = make_member(district.branch_a, "从未参加")
+    Member.objects.filter(pk=member.pk).update(created_at=datetime(2025, 10, 1, tzinfo=UTC))
+    flagged, warned = absent_flags(district.root, TODAY)
+    assert "从未参加" in flagged
+    flagged, warned = absent_flags(district.root, date(2026, 2, 1))
+    assert "从未参加" in warned and "从未参加" not in flagged

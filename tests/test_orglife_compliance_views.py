@@ -56,10 +56,15 @@ def test_a_committee_sees_only_its_subtree_in_the_matrix(district, login):
     page = client.get(f"/life/org/{district.street.pk}/compliance/?year=2026").content.decode()
 
     assert district.community.name in page
-    assert district.organs.name not in page
-    assert district.organ_branch.name not in page
+    # Two branches owe 主题党日 in the street's subtree; the organs' branch is not counted.
+    assert "逾期 2/2" in page
     assert client.get(f"/life/org/{district.root.pk}/compliance/").status_code == 404
     assert client.get(f"/life/org/{district.organ_branch.pk}/year/").status_code == 404
+    assert client.get(f"/life/org/{district.root.pk}/compliance/?format=xlsx").status_code == 404
+    # The district's administrator, for comparison, sees both parts and all three branches.
+    top = login(Role.COMMITTEE_ADMIN, district.root)
+    page = top.get(f"/life/org/{district.root.pk}/compliance/?year=2026").content.decode()
+    assert district.organs.name in page and "逾期 3/3" in page
 
 
 def test_drilling_down_reaches_each_branch(district, login):

@@ -124,6 +124,9 @@ def year_view(request, pk: int):
             "year": window.year,
             "years": years_around(window.today),
             "rows": rows,
+            "requirements": [
+                r for r in result.requirements if any(r.kind in x.cells for x in result.rows)
+            ],
             "months": MONTHS,
             "absent": absent["absent_from_life"],
             "warned": absent["absence_warning"],
