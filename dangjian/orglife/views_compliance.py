@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from dangjian.accounts.roles import Perm
-from dangjian.accounts.scope import has_perm_on, scope_roots
+from dangjian.accounts.scope import has_perm_on
 from dangjian.core.flags import FLAGS
 from dangjian.core.views import flag_context
 from dangjian.organizations.models import BRANCH_TYPES, Organization, OrgType
+from dangjian.rules.views import top_organization
 
 from . import requirement_settings
 from .choices import MeetingKind, Period
@@ -283,13 +284,6 @@ def overview(request):
 
 
 # ---- the requirements table ----
-
-
-def top_organization(request) -> Organization:
-    root = scope_roots(request.user).first()
-    if root is None:
-        raise Http404
-    return Organization.objects.get(path=root.root_path)
 
 
 @login_required

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from .test_smoke import CHROMIUM, ROOT, free_port, screenshot, sign_in
+from .test_smoke import CHROMIUM, ROOT, browser, free_port, screenshot, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -84,26 +84,7 @@ def server(tmp_path_factory):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def phone(browser):
+def phone(browser):  # noqa: F811
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     return context, context.new_page()
 
@@ -113,7 +94,7 @@ def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_a_member_signs_in_on_the_phone_with_the_code_the_clerk_shows(browser, server):
+def test_a_member_signs_in_on_the_phone_with_the_code_the_clerk_shows(browser, server):  # noqa: F811
     url, branch = server
     clerk_context, clerk = phone(browser)
     member_context, member = phone(browser)
