@@ -29,7 +29,9 @@ def visible_members(request):
 
 def get_member(request, pk: int) -> Member:
     """The member, if in the user's scope; 404 otherwise."""
-    return get_object_or_404(visible_members(request).select_related("organization", "party_group"), pk=pk)
+    return get_object_or_404(
+        visible_members(request).select_related("organization", "party_group"), pk=pk
+    )
 
 
 def roster_filters(request):
@@ -98,7 +100,11 @@ def detail(request, pk: int):
 @login_required
 def me(request):
     """A member's own record."""
-    member = Member.objects.filter(user=request.user).select_related("organization", "party_group").first()
+    member = (
+        Member.objects.filter(user=request.user)
+        .select_related("organization", "party_group")
+        .first()
+    )
     if member is None:
         raise Http404
     return render(

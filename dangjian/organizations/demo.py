@@ -1801,6 +1801,10 @@ def demo_logins() -> list[tuple[str, str, str, str, str]]:
 
 def clear_demo_data() -> None:
     """Delete the organization tree and everything hanging on it (not the audit log, not users)."""
+    from dangjian.orglife.demo import clear_orglife_data
+
     with transaction.atomic():
+        # Meetings (and the attendance that protects members) would block the tree's delete.
+        clear_orglife_data()
         NewOrganization.objects.all().delete()
         Organization.objects.filter(depth=1).delete()  # treebeard deletes whole subtrees

@@ -24,6 +24,7 @@ from dangjian.organizations.demo import (
     demo_logins,
 )
 from dangjian.organizations.models import Organization
+from dangjian.orglife.demo import MeetingGenerator, clear_orglife_data
 
 ADDRESS = "http://127.0.0.1:8000/"
 
@@ -88,6 +89,7 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             if options["force"]:
+                clear_orglife_data()  # attendance and appraisals protect the members
                 Transfer.objects.all().delete()
                 Member.objects.all().delete()
                 clear_demo_data()
@@ -99,6 +101,11 @@ class Command(BaseCommand):
                 username__in=["branch_secretary", "branch_clerk", "member_demo"]
             ).order_by("username")
             members.link_users([(user, branch) for user in logins])
+            orglife_started = time.perf_counter()
+            history = MeetingGenerator(options["seed"], generator.today, options["scale"]).run(
+                Organization.objects.all(), exemplary=[branch.pk]
+            )
+            orglife_seconds = time.perf_counter() - orglife_started
         # After a bulk load the planner has no statistics yet; gather them now, as a
         # production database's autovacuum would have long since done.
         with connection.cursor() as cursor:
@@ -115,7 +122,13 @@ class Command(BaseCommand):
             f"村集体收入 {summary.village_incomes} 条，区域化党建联建单位 "
             f"{summary.regional_links} 个，两新组织 {summary.new_organizations} 个"
         )
-        self.stdout.write(f"  党员 {member_count + 3} 人")
+        self.stdout.write(f"  党员 {member_count + 3} 人，编入党小组 {history.grouped_members} 人")
+        self.stdout.write(
+            f"  组织生活记录 {history.meetings} 条（其中计划召开 {history.planned} 条），"
+            f"出席记录 {history.attendance} 条，评议结果 {history.appraisals} 条，"
+            f"用时 {orglife_seconds:.1f} 秒；有意缺项的党支部 {history.short_branches} 个，"
+            f"长期未参加组织生活的党员 {history.warned_members + history.flagged_members} 人"
+        )
         self.stdout.write(f"  支部账号所在组织：{summary.users_branch}")
         self.print_logins()
         self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒")
