@@ -1742,6 +1742,8 @@ class DemoGenerator:
         for username, role, scope in DEMO_LOGINS:
             user, _created = User.objects.get_or_create(username=username)
             user.full_name = names[username]
+            # Reserved domain (RFC 2606): reminders go to the console backend in the demo.
+            user.email = f"{username}@dangjian.example"
             user.password = password
             user.is_active = True
             user.is_superuser = user.is_staff = role is None
