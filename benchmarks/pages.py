@@ -101,6 +101,7 @@ def main() -> None:
     client = Client()
     client.force_login(grant.user)
     first_child = Organization.objects.get_children(root).first()
+    branch = Organization.objects.within(root).filter(org_type="branch").order_by("path").first()
     pages = {
         "home page (root scope, counts and flags)": "/",
         "tree root": "/orgs/tree/",
@@ -114,6 +115,14 @@ def main() -> None:
         "roster, filtered (women aged 31-40)": "/members/?gender=female&age=31-40",
         "roster, count on request (whole city)": "/members/count/",
         "API: members, first page": "/api/members/",
+        "organizational life: matrix of the city": f"/life/org/{root.pk}/compliance/",
+        "organizational life: matrix as Excel (every organization)": (
+            f"/life/org/{root.pk}/compliance/?format=xlsx"
+        ),
+        "organizational life: a branch's year": f"/life/org/{branch.pk}/year/",
+        "organizational life: meetings of the city, first page": f"/life/org/{root.pk}/meetings/",
+        "API: compliance, rollup of the city": f"/api/compliance/?organization={root.pk}&rollup=1",
+        "reminders: overview of the city's branches": f"/reminders/{root.pk}/",
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM organizations_organization")

@@ -366,7 +366,9 @@ def test_compliance_outside_the_scope_is_not_found(district, branch_a_life):
         == 404
     )
     assert client.get("/api/compliance/?organization=999999&year=2026").status_code == 404
-    assert client.get(f"/api/compliance/?organization={district.branch_a.pk}").status_code == 400
+    assert client.get("/api/compliance/?year=2026").status_code == 400  # no organization
+    this_year = client.get(f"/api/compliance/?organization={district.branch_a.pk}")
+    assert this_year.status_code == 200 and this_year.json()["year"] == TODAY.year
     reversed_months = client.get(
         f"/api/compliance/?organization={district.branch_a.pk}&year=2026&month_from=5&month_to=2"
     )

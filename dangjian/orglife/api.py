@@ -277,7 +277,8 @@ class ComplianceView(APIView):
             visible_organizations(request.user), pk=params["organization"]
         )
         today = timezone.localdate()
-        window = Window(params["year"], today, params["month_from"], params["month_to"])
+        year = params.get("year", today.year)
+        window = Window(year, today, params["month_from"], params["month_to"])
         result = compute(
             Organization.objects.within(organization),
             window,

@@ -209,7 +209,9 @@ class MeetingFilterSerializer(serializers.Serializer):
 
 class ComplianceQuerySerializer(serializers.Serializer):
     organization = serializers.IntegerField()
-    year = serializers.IntegerField(min_value=1921, max_value=2200)
+    year = serializers.IntegerField(
+        min_value=1921, max_value=2200, required=False, help_text="默认为今年"
+    )
     month_from = serializers.IntegerField(min_value=1, max_value=12, default=1)
     month_to = serializers.IntegerField(min_value=1, max_value=12, default=12)
     rollup = serializers.BooleanField(default=False)
