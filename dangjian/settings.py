@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "dangjian.members",
     "dangjian.orglife",
     "dangjian.reminders",
+    "dangjian.dues",
 ]
 
 MIDDLEWARE = [

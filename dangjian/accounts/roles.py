@@ -32,6 +32,8 @@ class Perm(StrEnum):
     UNMASK_ID = "members.unmask_id"  # see an ID number in clear (every reveal audited)
     VIEW_LIFE = "orglife.view"  # meeting records, compliance, reminder lists
     MANAGE_LIFE = "orglife.manage"  # record meetings and attendance, answer reminders
+    VIEW_DUES = "dues.view"  # dues bases, ledger, collection statistics
+    MANAGE_DUES = "dues.manage"  # set bases, approve reductions, record payments
     MANAGE_USERS = "accounts.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_SECURITY = "security.manage"
@@ -50,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.UNMASK_ID,
             Perm.VIEW_LIFE,
             Perm.MANAGE_LIFE,
+            Perm.VIEW_DUES,
+            Perm.MANAGE_DUES,
         }
     ),
     Role.SECRETARY: frozenset(
@@ -62,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.UNMASK_ID,
             Perm.VIEW_LIFE,
             Perm.MANAGE_LIFE,
+            Perm.VIEW_DUES,
+            Perm.MANAGE_DUES,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -75,6 +81,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.UNMASK_ID,
             Perm.VIEW_LIFE,
             Perm.MANAGE_LIFE,
+            Perm.VIEW_DUES,
+            Perm.MANAGE_DUES,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
         }

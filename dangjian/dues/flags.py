@@ -1,0 +1,143 @@
+"""Members in arrears with their dues: warned from 3 consecutive unpaid months, flagged at 6
+(党章 art.9: six consecutive months without paying dues, without good reason, is treated as
+leaving the party). One query over the subtree each.
+
+Definition. A month is *owed* from the month after the member's 入党日期 (``joined_on``,
+the branch meeting admitting them as probationary), and not before the member's first dues
+base: the ledger starts when dues are set in the system (members with no base are not
+flagged, or every member would be in arrears the day the system is adopted). A month is
+*unpaid* if it is owed and has no DuesPayment row. The run of consecutive unpaid months
+counted is the one ending at the last completed month L (the month before today's): the
+number of months after the last paid month ≤ L — or, with none paid, after the month before
+the first owed month — up to L. So, with P = that month, unpaid = months(P → L), and
+
+* flagged  (≥6):  P ≤ L − 6 months;
+* warning (3–5):  L − 6 months < P ≤ L − 3 months.
+
+Months paid in advance beyond L do not count (only payments for months ≤ L are looked at).
+Members on the roster in normal standing only (the floating and lost-contact have their own
+flags); a member whose base in force at L is an approved exemption owes nothing and is left
+out.
+"""
+
+from django.db.models import DateField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dangjian.core.flags import Flag, FlagContext, register
+from dangjian.members.choices import Standing
+from dangjian.members.models import Member
+from dangjian.organizations.services import add_months
+
+from .models import DuesBase, DuesPayment, Reduction
+from .rules import ARREARS_MONTHS, ARREARS_WARNING_MONTHS
+
+
+def last_completed_month(today):
+    return add_months(today.replace(day=1), -1)
+
+
+def members_in_arrears(ctx: FlagContext, at_most, after=None):
+    """Members whose last paid month P (see the module's definition) is ≤ ``at_most`` and,
+    if given, > ``after``. Annotated with ``last_payment`` (None when nothing is paid),
+    ``joined_month`` and ``first_base`` (the month the ledger starts for them)."""
+    last = last_completed_month(ctx.today)
+    last_payment = (
+        DuesPayment.objects.filter(member=OuterRef("pk"), month__lte=last)
+        .order_by("-month")
+        .values("month")[:1]
+    )
+    first_base = (
+        DuesBase.objects.filter(member=OuterRef("pk"))
+        .order_by("effective_from")
+        .values("effective_from")[:1]
+    )
+    base_at_last = (
+        DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=last)
+        .order_by("-effective_from")
+        .values("reduction")[:1]
+    )
+    members = (
+        Member.objects.filter(organization__in=ctx.organizations.active(), standing=Standing.NORMAL)
+        .annotate(
+            last_payment=Subquery(last_payment, output_field=DateField()),
+            first_base=Subquery(first_base, output_field=DateField()),
+            joined_month=TruncMonth("joined_on", output_field=DateField()),
+            reduction_at_last=Coalesce(Subquery(base_at_last), Value("")),
+        )
+        # No base yet: the ledger has not started for the member, nothing can be in arrears.
+        .filter(first_base__isnull=False)
+        .exclude(reduction_at_last=Reduction.EXEMPT)
+        .filter(unpaid_since_at_most(at_most))
+    )
+    if after is not None:
+        members = members.exclude(unpaid_since_at_most(after))
+    return members.select_related("organization").order_by("organization__path", "name")
+
+
+def unpaid_since_at_most(month) -> Q:
+    """P ≤ ``month``. With no payment, P is the month before the first owed month, which is
+    the later of the month after joining and the first month of the member's base; P ≤ m
+    then reads: joined in or before m, and the base begins in or before m + 1."""
+    return Q(last_payment__isnull=False, last_payment__lte=month) | Q(
+        last_payment__isnull=True,
+        joined_month__lte=month,
+        first_base__lte=add_months(month, 1),
+    )
+
+
+def last_paid_month(member):
+    """P for one annotated member (see the module's definition)."""
+    if member.last_payment is not None:
+        return member.last_payment
+    return max(member.joined_month, add_months(member.first_base, -1))
+
+
+def unpaid_months(member, ctx) -> int:
+    last = last_completed_month(ctx.today)
+    paid = last_paid_month(member)
+    return (last.year - paid.year) * 12 + last.month - paid.month
+
+
+def describe_arrears(member, ctx):
+    months = unpaid_months(member, ctx)
+    first_unpaid = add_months(last_paid_month(member), 1)
+    return _("自%(month)s起连续%(n)d个月未交纳党费") % {
+        "month": f"{first_unpaid:%Y年%m月}",
+        "n": months,
+    }
+
+
+@register
+class DuesArrears(Flag):
+    key = "dues_arrears"
+    label = gettext_lazy("连续6个月不交纳党费的党员")
+    citation = ARREARS_MONTHS.citation
+    severity = "danger"
+    order = 94
+
+    def queryset(self, ctx: FlagContext):
+        last = last_completed_month(ctx.today)
+        flag = add_months(last, -int(ctx.rules[ARREARS_MONTHS.key]))
+        return members_in_arrears(ctx, at_most=flag)
+
+    def describe(self, obj, ctx):
+        return describe_arrears(obj, ctx)
+
+
+@register
+class DuesArrearsWarning(Flag):
+    key = "dues_arrears_warning"
+    label = gettext_lazy("连续3个月以上未交纳党费的党员（提醒）")
+    citation = ARREARS_WARNING_MONTHS.citation
+    order = 95
+
+    def queryset(self, ctx: FlagContext):
+        last = last_completed_month(ctx.today)
+        warn = add_months(last, -int(ctx.rules[ARREARS_WARNING_MONTHS.key]))
+        flag = add_months(last, -int(ctx.rules[ARREARS_MONTHS.key]))
+        return members_in_arrears(ctx, at_most=warn, after=flag)
+
+    def describe(self, obj, ctx):
+        return describe_arrears(obj, ctx)

@@ -1,0 +1,443 @@
+"""Party dues: setting a member's base, approving reductions, the monthly amount, the ledger,
+and collection statistics.
+
+Every write checks MANAGE_DUES on the member's organization, runs in one transaction and is
+audited. Months are the first day of the month; a date inside a month stands for that month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+
+from dangjian.accounts.roles import Perm
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import record, snapshot
+from dangjian.members.choices import ON_ROSTER, Category, Occupation
+from dangjian.members.models import Member
+from dangjian.organizations.services import RuleViolation, add_months, require, rulebook_for
+from dangjian.rules.registry import RuleBook
+
+from .models import DuesBase, DuesPayment, PaymentKind, Reduction, SpecialContribution
+from .rates import INCOME_CATEGORIES, DuesCategory, RateTable, to_cents
+from .rules import BACKPAY_MONTHS, DUES_CITATION, SPECIAL_CONTRIBUTION_MINIMUM
+
+ZERO = Decimal("0.00")
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def months_between(earlier: date, later: date) -> int:
+    """Whole months from ``earlier``'s month to ``later``'s (negative if later is earlier)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def first_owed_month(member: Member) -> date:
+    """Dues are owed from the month after the branch meeting that admitted the member as
+    probationary (中组发〔2008〕3号). The roster's 入党日期 (``joined_on``) is that meeting's
+    date, so: the month after ``joined_on``."""
+    return add_months(month_of(member.joined_on), 1)
+
+
+def table_for(member: Member, book: RuleBook | None = None) -> RateTable:
+    return RateTable.from_rules(book or rulebook_for(member.organization))
+
+
+def base_for(member: Member, month: date) -> DuesBase | None:
+    """The base in force in ``month``: the latest whose ``effective_from`` is not after it."""
+    return (
+        DuesBase.objects.filter(member=member, effective_from__lte=month_of(month))
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def due_from_base(base: DuesBase | None, table: RateTable) -> Decimal:
+    """The monthly amount a base asks for, after an approved reduction or exemption. No base
+    yet: nothing can be computed, 0.00 (collection statistics count such members apart)."""
+    if base is None:
+        return ZERO
+    if base.reduction == Reduction.EXEMPT:
+        return ZERO
+    if base.reduction == Reduction.REDUCED and base.reduced_amount is not None:
+        return to_cents(base.reduced_amount)
+    return table.monthly(base.category, base.monthly_income, base.fixed_amount)
+
+
+def monthly_due(member: Member, month: date, book: RuleBook | None = None) -> Decimal:
+    """What ``member`` owes for ``month``: 0 before the first owed month, otherwise the amount
+    of the base in force that month."""
+    month = month_of(month)
+    if month < first_owed_month(member):
+        return ZERO
+    return due_from_base(base_for(member, month), table_for(member, book))
+
+
+# --- bases -----------------------------------------------------------------------------------
+
+BASE_FIELDS = ["category", "monthly_income", "fixed_amount", "declared_by_member", "note"]
+
+
+def _decimal(value, label: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError(_("%(label)s不是有效的金额。") % {"label": label}) from None
+    if not number.is_finite() or number != number.quantize(Decimal("0.01")):
+        raise ValidationError(_("%(label)s最多保留两位小数。") % {"label": label})
+    return number
+
+
+def check_category_fits(member: Member, category: str) -> None:
+    """The dues category must agree with what the roster says the member is."""
+    retired = member.occupation == Occupation.RETIRED or member.category == Category.RETIRED
+    if category == DuesCategory.RETIRED and not retired:
+        raise ValidationError(_("花名册中该党员不是离退休人员，不能按基本离退休费交纳党费。"))
+    if category == DuesCategory.IN_SERVICE and retired:
+        raise ValidationError(_("该党员为离退休人员，应按基本离退休费交纳党费。"))
+    if category == DuesCategory.FARMER and member.occupation != Occupation.FARMER:
+        raise ValidationError(_("花名册中该党员的工作岗位不是农牧渔民。"))
+    if category == DuesCategory.STUDENT and member.occupation != Occupation.STUDENT:
+        raise ValidationError(_("花名册中该党员的工作岗位不是学生。"))
+
+
+@transaction.atomic
+def set_base(actor, member: Member, data: dict) -> DuesBase:
+    """Declare or correct ``member``'s base from ``data["effective_from"]``'s month (default:
+    January of the current year). A base already starting that month is replaced."""
+    member = Member.objects.select_related("organization").get(pk=member.pk)
+    require(actor, Perm.MANAGE_DUES, member.organization)
+    category = data.get("category")
+    if category not in DuesCategory.values:
+        raise ValidationError(_("请选择党费交纳类别。"))
+    check_category_fits(member, category)
+    start = data.get("effective_from") or date(date.today().year, 1, 1)
+    start = month_of(start)
+    income = _decimal(data.get("monthly_income"), _("月收入"))
+    fixed = _decimal(data.get("fixed_amount"), _("每月交纳额"))
+    table = table_for(member)
+    if category in INCOME_CATEGORIES:
+        if income is None:
+            raise ValidationError(_("请填写税后月工资性收入或基本离退休费。"))
+        if income < 0:
+            raise ValidationError(_("月收入不能为负数。"))
+        fixed = None
+    else:
+        income = None
+    if category == DuesCategory.FARMER:
+        if fixed is None:
+            fixed = table.farmer_minimum
+        if not table.farmer_minimum <= fixed <= table.farmer_maximum:
+            raise RuleViolation(
+                _("农民党员每月交纳党费%(low)s元至%(high)s元，%(amount)s元不在此范围内。")
+                % {"low": table.farmer_minimum, "high": table.farmer_maximum, "amount": fixed},
+                table.citation,
+            )
+    else:
+        fixed = None
+    values = {
+        "year": start.year,
+        "category": category,
+        "monthly_income": income,
+        "fixed_amount": fixed,
+        "declared_by_member": bool(data.get("declared_by_member", False)),
+        "note": data.get("note", "") or "",
+        "entered_by": actor,
+    }
+    base = DuesBase.objects.select_for_update().filter(member=member, effective_from=start).first()
+    if base is None:
+        base = DuesBase.objects.create(member=member, effective_from=start, **values)
+        record(
+            AuditAction.CREATE,
+            actor=actor,
+            instance=base,
+            organization=member.organization,
+            after=snapshot(base),
+        )
+        return base
+    before = snapshot(base)
+    for field, value in values.items():
+        setattr(base, field, value)
+    # a new income undoes a reduction approved on the old one: it must be approved again
+    base.reduction, base.reduced_amount, base.reduction_reason = "", None, ""
+    base.reduction_approved_by, base.reduction_approved_on = None, None
+    base.save()
+    record(
+        AuditAction.UPDATE,
+        actor=actor,
+        instance=base,
+        organization=member.organization,
+        before=before,
+        after=snapshot(base),
+    )
+    return base
+
+
+@transaction.atomic
+def approve_reduction(
+    actor,
+    base: DuesBase,
+    *,
+    exempt: bool = False,
+    amount=None,
+    reason: str,
+    approved_on: date | None = None,
+) -> DuesBase:
+    """Approve a reduced monthly amount (``amount``) or an exemption for ``base``'s period
+    (党员因特殊情况需减免党费的，须经党支部研究、报上级党委批准)."""
+    base = (
+        DuesBase.objects.select_for_update().select_related("member__organization").get(pk=base.pk)
+    )
+    member = base.member
+    require(actor, Perm.MANAGE_DUES, member.organization)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("减免党费须写明理由。"))
+    before = snapshot(base)
+    if exempt:
+        base.reduction, base.reduced_amount = Reduction.EXEMPT, None
+    else:
+        reduced = _decimal(amount, _("减交后金额"))
+        if reduced is None or reduced < 0:
+            raise ValidationError(_("请填写减交后的每月金额。"))
+        full = table_for(member).monthly(base.category, base.monthly_income, base.fixed_amount)
+        if reduced >= full:
+            raise ValidationError(_("减交后的金额应少于按标准应交的%(full)s元。") % {"full": full})
+        base.reduction, base.reduced_amount = Reduction.REDUCED, reduced
+    base.reduction_reason = reason
+    base.reduction_approved_by = actor
+    base.reduction_approved_on = approved_on or date.today()
+    base.save()
+    record(
+        AuditAction.UPDATE,
+        actor=actor,
+        instance=base,
+        organization=member.organization,
+        before=before,
+        after=snapshot(base),
+        reason=reason,
+    )
+    return base
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_payment(
+    actor,
+    member: Member,
+    month: date,
+    amount,
+    paid_on: date,
+    *,
+    approved: bool = False,
+    reason: str = "",
+    note: str = "",
+) -> DuesPayment:
+    """Record ``member``'s dues for ``month`` paid on ``paid_on``.
+
+    The month of ``paid_on`` is paid on time; earlier months are back-paid, at most
+    ``dues.backpay_months`` back unless the party organization approved it (``approved`` with
+    a ``reason``); later months of the same year may be prepaid. The amount may not be less
+    than due (a lower amount needs an approved reduction). Of an amount beyond what is due,
+    1000 yuan or more is a special contribution, recorded separately."""
+    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    require(actor, Perm.MANAGE_DUES, member.organization)
+    if member.standing not in ON_ROSTER:
+        raise ValidationError(_("该党员已不在花名册中，不能登记党费。"))
+    month, current = month_of(month), month_of(paid_on)
+    book = rulebook_for(member.organization)
+    if month < first_owed_month(member):
+        raise RuleViolation(
+            _("预备党员从支部大会通过其为预备党员的次月起交纳党费，%(month)s尚不需交纳。")
+            % {"month": f"{month:%Y年%m月}"},
+            DUES_CITATION,
+        )
+    back = months_between(month, current)
+    limit = int(book[BACKPAY_MONTHS.key])
+    reason = (reason or "").strip()
+    if back > 0:
+        kind = PaymentKind.BACK_PAID
+        if back > limit:
+            if not approved:
+                raise RuleViolation(
+                    _(
+                        "补交党费一般不超过%(limit)d个月，%(month)s已过去%(back)d个月；"
+                        "超期补交须经党组织批准并说明理由。"
+                    )
+                    % {"limit": limit, "month": f"{month:%Y年%m月}", "back": back},
+                    BACKPAY_MONTHS.citation,
+                )
+            if not reason:
+                raise ValidationError(_("超期补交须写明批准理由。"))
+    elif back < 0:
+        kind = PaymentKind.PREPAID
+        if month.year != current.year:
+            raise RuleViolation(_("预交党费限于本年度内的月份。"), DUES_CITATION)
+    else:
+        kind = PaymentKind.ON_TIME
+    if DuesPayment.objects.filter(member=member, month=month).exists():
+        raise ValidationError(
+            _("%(name)s %(month)s的党费已登记。")
+            % {"name": member.name, "month": f"{month:%Y年%m月}"}
+        )
+    paid = _decimal(amount, _("实交金额"))
+    if paid is None or paid < 0:
+        raise ValidationError(_("请填写实交金额。"))
+    due = monthly_due(member, month, book)
+    if paid < due:
+        raise ValidationError(
+            _("实交%(paid)s元少于应交的%(due)s元；确有困难的，应按规定申请减免。")
+            % {"paid": paid, "due": due}
+        )
+    extra = paid - due
+    special = extra >= SPECIAL_CONTRIBUTION_MINIMUM.default
+    payment = DuesPayment.objects.create(
+        member=member,
+        month=month,
+        amount_due=due,
+        amount_paid=due if special else paid,
+        kind=kind,
+        paid_on=paid_on,
+        recorded_by=actor,
+        approved_reason=reason if back > limit else "",
+        note=note,
+    )
+    record(
+        AuditAction.CREATE,
+        actor=actor,
+        instance=payment,
+        organization=member.organization,
+        after=snapshot(payment),
+        reason=payment.approved_reason,
+    )
+    if special:
+        _special(actor, member, extra, paid_on, note or _("随党费一次多交纳"), payment)
+    return payment
+
+
+def _special(actor, member, amount, on, note, payment=None) -> SpecialContribution:
+    contribution = SpecialContribution.objects.create(
+        member=member, amount=amount, date=on, note=note, payment=payment, recorded_by=actor
+    )
+    record(
+        AuditAction.CREATE,
+        actor=actor,
+        instance=contribution,
+        organization=member.organization,
+        after=snapshot(contribution),
+    )
+    return contribution
+
+
+@transaction.atomic
+def record_special_contribution(
+    actor, member: Member, amount, on: date, note: str = ""
+) -> SpecialContribution:
+    """A voluntary contribution of 1000 yuan or more given apart from the monthly dues."""
+    member = Member.objects.select_related("organization").get(pk=member.pk)
+    require(actor, Perm.MANAGE_DUES, member.organization)
+    value = _decimal(amount, _("金额"))
+    minimum = SPECIAL_CONTRIBUTION_MINIMUM.default
+    if value is None or value < minimum:
+        raise RuleViolation(
+            _("一次多交纳%(min)s元以上的党费才作为特殊党费单独登记。") % {"min": minimum},
+            SPECIAL_CONTRIBUTION_MINIMUM.citation,
+        )
+    return _special(actor, member, value, on, note)
+
+
+# --- collection statistics -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    month: date
+    members_owing: int  # members who owe dues that month (on the roster, past their first month)
+    members_paid: int  # of them, those with the month recorded as paid
+    members_without_base: int  # owing but with no base yet: their due counts as 0.00
+    due: Decimal
+    paid: Decimal
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Paid over due, as a fraction to 4 places (None when nothing is due)."""
+        if not self.due:
+            return None
+        return (self.paid / self.due).quantize(Decimal("0.0001"))
+
+    @property
+    def members_unpaid(self) -> int:
+        return self.members_owing - self.members_paid
+
+
+def collection(organizations, month: date, book: RuleBook | None = None) -> Collection:
+    """Dues collection of the members of ``organizations`` (a queryset) for ``month``.
+
+    One query: every owing member with the base in force that month and that month's payment
+    as subqueries; the amount due of an unpaid member is then computed in Python from the
+    rate table (brackets and fen rounding are kept in one place, :mod:`rates`), which is
+    arithmetic on the fetched rows, not further queries. A paid month counts with the amount
+    due recorded on its payment. ``book``: the rules in force (default: the shipped table)."""
+    month = month_of(month)
+    table = RateTable.from_rules(book)
+    bases = DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=month).order_by(
+        "-effective_from"
+    )
+    payments = DuesPayment.objects.filter(member=OuterRef("pk"), month=month)
+    rows = (
+        Member.objects.filter(organization__in=organizations, standing__in=ON_ROSTER)
+        .filter(joined_on__lt=month)  # owed from the month after the month of joined_on
+        .annotate(
+            b_id=Subquery(bases.values("pk")[:1]),
+            b_category=Subquery(bases.values("category")[:1]),
+            b_income=Subquery(bases.values("monthly_income")[:1]),
+            b_fixed=Subquery(bases.values("fixed_amount")[:1]),
+            b_reduction=Subquery(bases.values("reduction")[:1]),
+            b_reduced=Subquery(bases.values("reduced_amount")[:1]),
+            p_due=Subquery(payments.values("amount_due")[:1]),
+            p_paid=Subquery(payments.values("amount_paid")[:1]),
+        )
+        .values_list(
+            "b_id",
+            "b_category",
+            "b_income",
+            "b_fixed",
+            "b_reduction",
+            "b_reduced",
+            "p_due",
+            "p_paid",
+        )
+    )
+    owing = paid_count = without_base = 0
+    due_total = paid_total = ZERO
+    for b_id, category, income, fixed, reduction, reduced, p_due, p_paid in rows:
+        owing += 1
+        if p_due is not None:
+            paid_count += 1
+            due_total += Decimal(p_due)
+            paid_total += Decimal(p_paid)
+            continue
+        if b_id is None:
+            without_base += 1
+            continue
+        base = DuesBase(
+            category=category,
+            monthly_income=Decimal(income) if income is not None else None,
+            fixed_amount=Decimal(fixed) if fixed is not None else None,
+            reduction=reduction,
+            reduced_amount=Decimal(reduced) if reduced is not None else None,
+        )
+        due_total += due_from_base(base, table)
+    return Collection(month, owing, paid_count, without_base, due_total, paid_total)
