@@ -129,11 +129,15 @@ def meeting_list(request, pk: int):
     if filters.is_valid():
         kind = filters.cleaned_data["kind"] or None
         year = filters.cleaned_data["year"]
-    years = [d.year for d in meetings.dates("date", "year", order="DESC")]
+    # A fixed span of years: listing the distinct years of a city's meetings costs a scan.
+    this_year = timezone.localdate().year
+    years = list(range(this_year + 1, this_year - 6, -1))
     if kind:
         meetings = meetings.filter(kind=kind)
     if year:
         meetings = meetings.filter(date__year=year)
+        if year not in years:
+            years.append(year)
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     groups = (
         Organization.objects.within(organization)
