@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from .test_smoke import browser, page, screenshot, server, sign_in, totp_now  # noqa: F401
+from .test_smoke import (  # noqa: F401
+    browser,
+    fits_the_screen,
+    page,
+    screenshot,
+    server,
+    sign_in,
+    totp_now,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def page_width(tab) -> int:
-    return tab.evaluate("document.documentElement.scrollWidth")
 
 
 def test_a_secretary_sees_the_branch_year_without_the_page_scrolling_sideways(page, server):  # noqa: F811
@@ -23,7 +27,7 @@ def test_a_secretary_sees_the_branch_year_without_the_page_scrolling_sideways(pa
     cells = page.locator("table.compliance td.st")
     assert cells.count() > 12
     # The table scrolls inside its frame; the page itself stays phone-wide.
-    assert page_width(page) <= 390
+    assert fits_the_screen(page)
     first = page.locator("table.compliance td.st").first
     assert "依据" not in first.inner_text()  # the rule sits in the tooltip…
     assert "条例" in (first.get_attribute("title") or "")  # …with its citation
@@ -41,7 +45,7 @@ def test_a_committee_drills_down_its_matrix(page, server):  # noqa: F811
     page.goto(f"{server}/life/")
     page.wait_for_url("**/compliance/**")
     assert "达标情况" in page.locator("h1").inner_text()
-    assert page_width(page) <= 390
+    assert fits_the_screen(page)
     screenshot(page, "browser-compliance-matrix.png")
 
     link = page.locator("table.compliance tbody td.name a").first

@@ -6,15 +6,15 @@ driven by Playwright against ``manage.py runserver`` on its own SQLite database.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from .test_smoke import CHROMIUM, ROOT, browser, free_port, screenshot, sign_in  # noqa: F401
+from .test_smoke import (  # noqa: F401
+    browser,
+    demo_server,
+    fits_the_screen,
+    screenshot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -33,65 +33,14 @@ print(grant.organization_id)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The product on a fresh SQLite database with the tiny demo data; and the demo branch."""
-    var = tmp_path_factory.mktemp("var")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{var / 'browser.sqlite3'}",
-        "DANGJIAN_VAR_DIR": str(var),
-        "MEDIA_ROOT": str(var / "media"),
-        "DJANGO_SETTINGS_MODULE": "dangjian.settings",
-    }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
-    subprocess.run(
-        [*manage, "seed_demo", "--scale", "tiny"],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    prepared = subprocess.run(
-        [*manage, "shell", "-c", PREPARE],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    branch = int(prepared.stdout.strip().splitlines()[-1])
-    port = free_port()
-    process = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.3)
-    yield url, branch
-    process.terminate()
-    process.wait(timeout=10)
+    """The product with the tiny demo data; and the demo branch."""
+    with demo_server(tmp_path_factory, PREPARE, MEDIA_ROOT="{var}/media") as (url, printed):
+        yield url, int(printed.strip().splitlines()[-1])
 
 
 def phone(browser):  # noqa: F811
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     return context, context.new_page()
-
-
-def fits_the_screen(page) -> bool:
-    """Nothing makes the whole page scroll sideways (wide tables scroll inside their box)."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_member_signs_in_on_the_phone_with_the_code_the_clerk_shows(browser, server):  # noqa: F811

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,15 +39,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The product on a fresh SQLite database seeded with the tiny demo data set."""
+@contextmanager
+def demo_server(tmp_path_factory, prepare: str | None = None, **extra_env):
+    """The product on a fresh SQLite database seeded with the tiny demo data set, served by
+    ``runserver``; ``prepare`` is run in ``manage.py shell`` first. Yields (address, what
+    ``prepare`` printed)."""
     var = tmp_path_factory.mktemp("var")
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{var / 'browser.sqlite3'}",
         "DANGJIAN_VAR_DIR": str(var),
         "DJANGO_SETTINGS_MODULE": "dangjian.settings",
+        **{key: value.format(var=var) for key, value in extra_env.items()},
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
@@ -57,6 +61,16 @@ def server(tmp_path_factory):
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
+    printed = ""
+    if prepare:
+        printed = subprocess.run(
+            [*manage, "shell", "-c", prepare],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
     port = free_port()
     process = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -76,9 +90,22 @@ def server(tmp_path_factory):
                 process.kill()
                 raise RuntimeError("the server did not start") from None
             time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url, printed
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with demo_server(tmp_path_factory) as (url, _printed):
+        yield url
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing makes the whole page scroll sideways (wide tables scroll inside their box)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture(scope="module")
