@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from dangjian.core.flags import Flag, FlagContext, register
 from dangjian.members.choices import Standing
 from dangjian.members.models import Member
-from dangjian.organizations.services import add_months
+from dangjian.organizations.services import add_months, months_between
 
 from .models import DuesBase, DuesPayment, Reduction
 from .rules import ARREARS_MONTHS, ARREARS_WARNING_MONTHS
@@ -96,8 +96,7 @@ def last_paid_month(member):
 
 def unpaid_months(member, ctx) -> int:
     last = last_completed_month(ctx.today)
-    paid = last_paid_month(member)
-    return (last.year - paid.year) * 12 + last.month - paid.month
+    return months_between(last_paid_month(member), last)
 
 
 def describe_arrears(member, ctx):

@@ -21,7 +21,13 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
 from dangjian.members.choices import ON_ROSTER, Category, Occupation
 from dangjian.members.models import Member
-from dangjian.organizations.services import RuleViolation, add_months, require, rulebook_for
+from dangjian.organizations.services import (
+    RuleViolation,
+    add_months,
+    months_between,
+    require,
+    rulebook_for,
+)
 from dangjian.rules.registry import RuleBook
 
 from .models import DuesBase, DuesPayment, PaymentKind, Reduction, SpecialContribution
@@ -33,11 +39,6 @@ ZERO = Decimal("0.00")
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
-
-
-def months_between(earlier: date, later: date) -> int:
-    """Whole months from ``earlier``'s month to ``later``'s (negative if later is earlier)."""
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def first_owed_month(member: Member) -> date:

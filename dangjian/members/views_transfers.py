@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_anywhere, has_perm_on
+from dangjian.core.forms import add_errors
 from dangjian.organizations.models import Organization
 from dangjian.organizations.services import rulebook_for
 
@@ -57,18 +58,6 @@ def manageable_member(request, pk) -> Member:
     if not has_perm_on(request.user, Perm.MANAGE_MEMBERS, member.organization):
         raise PermissionDenied(_("您无权办理该党员的组织关系转接。"))
     return member
-
-
-def add_errors(form, error: ValidationError) -> None:
-    """Put a service's errors on the form: on their field if the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        if field in form.fields:
-            form.add_error(field, errors)
-        else:
-            form.add_error(None, errors)
 
 
 def can_manage(user, organization) -> bool:

@@ -108,6 +108,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def months_between(earlier: date, later: date) -> int:
+    """Whole months from ``earlier``'s month to ``later``'s (negative if later is earlier)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
 def type_label(org_type: str) -> str:
     return str(OrgType(org_type).label)
 

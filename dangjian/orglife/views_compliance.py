@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -36,12 +36,9 @@ from .compliance import (
     slot_label,
 )
 from .requirements import DEFAULTS, requirements_for, requirements_for_organization
+from .views_meetings import get_organization
 
 MONTHS = list(range(1, 13))
-
-
-def visible(request, pk: int) -> Organization:
-    return get_object_or_404(Organization.objects.for_user(request.user, Perm.VIEW_LIFE), pk=pk)
 
 
 def window_from(request) -> Window:
@@ -94,7 +91,7 @@ def status_cells(cell, window: Window, year: int) -> list[dict]:
 @login_required
 def year_view(request, pk: int):
     """One branch's (or group's) year: each requirement month by month, with its groups."""
-    organization = visible(request, pk)
+    organization = get_organization(request, pk)
     window = window_from(request)
     window = Window(window.year, window.today)  # always the whole year here
     requirements = requirements_for_organization(organization)
@@ -176,7 +173,7 @@ def matrix_cell(total: dict, own, kind: str, year: int) -> dict:
 def matrix_view(request, pk: int):
     """A committee's subtree as a matrix: its children (each summing its own subtree) against
     the requirements; a branch's row shows its own status and drills down to its year."""
-    organization = visible(request, pk)
+    organization = get_organization(request, pk)
     window = window_from(request)
     requirements = requirements_for_organization(organization)
     result = compute(Organization.objects.within(organization), window, requirements)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.accounts.roles import Perm
 from dangjian.accounts.scope import has_perm_on
+from dangjian.core.forms import add_errors
 from dangjian.members.models import Member
 from dangjian.organizations.models import Organization, OrgType
 from dangjian.organizations.services import StaleEdit, rulebook_for
@@ -100,15 +101,6 @@ def managed_meeting(request, pk: int) -> Meeting:
     meeting = get_meeting(request, pk)
     check(request, Perm.MANAGE_LIFE, meeting.organization)
     return meeting
-
-
-def add_errors(form, error: ValidationError) -> None:
-    """Put a service's errors on the form: on their field where the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def is_htmx(request) -> bool:

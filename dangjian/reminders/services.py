@@ -43,7 +43,7 @@ from dangjian.audit.services import record, snapshot
 from dangjian.core.flags import Flag, FlagContext, all_flags
 from dangjian.organizations.models import BRANCH_TYPES, Organization
 from dangjian.organizations.querysets import path_range_q, subtree_q
-from dangjian.organizations.services import add_months, require
+from dangjian.organizations.services import add_months, months_between, require
 from dangjian.orglife import compliance
 from dangjian.orglife.choices import MeetingKind, Period
 from dangjian.orglife.requirements import Requirement, requirements_for
@@ -84,10 +84,6 @@ def parse_month(text: str | None) -> date | None:
 
 def month_end(month: date) -> date:
     return add_months(month.replace(day=1), 1) - timedelta(days=1)
-
-
-def months_between(earlier: date, later: date) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def reference_day(month: date, today: date) -> date:
