@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import DateField, DateTimeField, Max, OuterRef, Q, Subquery
+from django.db.models import DateField, DateTimeField, Q
 from django.utils import timezone
 
 from dangjian.members.choices import Standing
@@ -48,6 +48,7 @@ from dangjian.organizations.models import (
 from .choices import AppraisalGrade, AppraisalStage, MeetingKind, MeetingStatus, Presence
 from .compliance import COMMITTEE_POSTS, month_start
 from .models import AppraisalResult, Attachment, Attendance, Meeting, RequirementSetting
+from .services import update_participation
 
 K = MeetingKind
 G = AppraisalGrade
@@ -1112,17 +1113,4 @@ class MeetingGenerator:
     @staticmethod
     def update_last_participated(organizations) -> int:
         """``Member.last_participated_on`` from the attendance, for all members: one UPDATE."""
-        latest = (
-            Attendance.objects.filter(
-                member=OuterRef("pk"),
-                presence=Presence.PRESENT,
-                meeting__status=MeetingStatus.HELD,
-            )
-            .order_by()
-            .values("member")
-            .annotate(last=Max("meeting_date"))
-            .values("last")
-        )
-        return Member.objects.filter(organization__in=organizations).update(
-            last_participated_on=Subquery(latest)
-        )
+        return update_participation(Member.objects.filter(organization__in=organizations))

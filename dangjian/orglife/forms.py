@@ -12,7 +12,7 @@ from dangjian.organizations.models import BRANCH_TYPES, Organization, OrgType
 
 from .choices import AppraisalGrade, MeetingKind
 from .models import Attendance, Meeting
-from .services import participants
+from .services import MEETING_FIELDS, participants
 
 PEOPLE = ("host", "recorder", "counterpart")
 
@@ -51,17 +51,7 @@ class MeetingForm(forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = [
-            "status",
-            "date",
-            "place",
-            "topic",
-            "host",
-            "recorder",
-            "counterpart",
-            "minutes",
-            "resolutions",
-        ]
+        fields = [f for f in MEETING_FIELDS if f != "kind"]  # the kind is chosen first
         field_classes = {
             "host": MemberChoice,
             "recorder": MemberChoice,

@@ -167,8 +167,9 @@ def refresh_counts(meeting: Meeting) -> None:
     meeting.expected_count, meeting.present_count = counts["expected"], counts["present"]
 
 
-def refresh_participation(member_ids) -> None:
-    """Set each member's last organizational-life day from their attendance (one UPDATE)."""
+def update_participation(members) -> int:
+    """Set each of ``members``' last organizational-life day from their attendance: the
+    latest held meeting they were present at (one UPDATE)."""
     last = (
         Attendance.objects.filter(
             member=OuterRef("pk"),
@@ -180,7 +181,11 @@ def refresh_participation(member_ids) -> None:
         .annotate(last=Max("meeting_date"))
         .values("last")
     )
-    Member.objects.filter(pk__in=list(member_ids)).update(last_participated_on=Subquery(last))
+    return members.update(last_participated_on=Subquery(last))
+
+
+def refresh_participation(member_ids) -> None:
+    update_participation(Member.objects.filter(pk__in=list(member_ids)))
 
 
 def _meeting_members(meeting: Meeting) -> list[int]:
