@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "dangjian.orglife",
     "dangjian.reminders",
     "dangjian.dues",
+    "dangjian.development",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,10 @@ class Perm(StrEnum):
     MANAGE_LIFE = "orglife.manage"  # record meetings and attendance, answer reminders
     VIEW_DUES = "dues.view"  # dues bases, ledger, collection statistics
     MANAGE_DUES = "dues.manage"  # set bases, approve reductions, record payments
+    VIEW_DEVELOPMENT = "development.view"  # development records, pipeline
+    MANAGE_DEVELOPMENT = "development.manage"  # record the branch's steps
+    # the higher committee's steps (filing, pre-review, approval) on the branches below it
+    APPROVE_DEVELOPMENT = "development.approve"
     MANAGE_USERS = "accounts.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_SECURITY = "security.manage"
@@ -54,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LIFE,
             Perm.VIEW_DUES,
             Perm.MANAGE_DUES,
+            Perm.VIEW_DEVELOPMENT,
+            Perm.MANAGE_DEVELOPMENT,
         }
     ),
     Role.SECRETARY: frozenset(
@@ -68,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LIFE,
             Perm.VIEW_DUES,
             Perm.MANAGE_DUES,
+            Perm.VIEW_DEVELOPMENT,
+            Perm.MANAGE_DEVELOPMENT,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -83,6 +91,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LIFE,
             Perm.VIEW_DUES,
             Perm.MANAGE_DUES,
+            Perm.VIEW_DEVELOPMENT,
+            Perm.MANAGE_DEVELOPMENT,
+            Perm.APPROVE_DEVELOPMENT,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
         }
