@@ -446,3 +446,41 @@ def test_branch_with_no_new_member_for_three_years(district, clerk, committee, v
     # a branch founded less than three years ago is not flagged
     Organization.objects.filter(pk=district.branch_a.pk).update(founded_on=date(2024, 1, 1))
     assert district.branch_a not in flagged("no_new_member", district, today)
+
+
+def test_pipeline_counts_each_stage_per_child_and_lists_the_overdue(
+    district, clerk, committee, voters
+):
+    from dangjian.development.pipeline import pipeline
+
+    path = happy_path(voters, district)
+    applicant = services.open_record(clerk, district.branch_a, application(), TODAY)
+    activist = services.open_record(clerk, district.branch_a, application(name="甲"), TODAY)
+    walk(activist, path, clerk, committee, until=3)
+    probationary = services.open_record(clerk, district.branch_a, application(name="乙"), TODAY)
+    walk(probationary, path, clerk, committee, until=20)
+    clerk_b = UserFactory()
+    grant(clerk_b, district.branch_b, Role.CLERK)
+    services.open_record(clerk_b, district.branch_b, application(name="丙"), TODAY)
+
+    result = pipeline(district.community, date(2024, 12, 1))
+    rows = {row.organization: row for row in result.rows}
+    assert rows[district.branch_a].by_stage == {
+        Stage.APPLICANT: 1,
+        Stage.ACTIVIST: 1,
+        Stage.CANDIDATE: 0,
+        Stage.PROBATIONARY: 1,
+    }
+    assert rows[district.branch_b].by_stage[Stage.APPLICANT] == 1
+    assert rows[district.branch_a].admitted_this_year == 1
+    assert result.totals.total == 4
+    # the applicants' talks were due by 2023-04-01; the activist's assessment by 2023-11-10
+    overdue = {(o.record, o.label) for o in result.overdue}
+    assert (applicant, str(FLAGS["development_talk_due"].label)) in overdue
+    assert (activist, str(FLAGS["development_assessment_due"].label)) in overdue
+    assert rows[district.branch_a].overdue == 2 + 0  # 乙's assessment is due 2025-03-01
+    assert rows[district.branch_b].overdue == 1
+    # from the whole district, branch A's figures are summed into its street
+    district_rows = {row.organization: row for row in pipeline(district.root, TODAY).rows}
+    assert district_rows[district.street].total == 4
+    assert district_rows[district.organs].total == 0
