@@ -116,14 +116,16 @@ def test_api_refuses_tree_rule_violations_in_chinese(district):
         format="json",
     )
     assert response.status_code == 400
-    assert "党小组不能设在党委之下" in response.json()[0]
+    body = response.json()
+    assert "党小组不能设在党委之下" in body["detail"] and body["code"] == "rule"
+    assert body["citation"]
     response = client.post(
         f"/api/organizations/{district.street.pk}/move/",
         {"parent_id": district.branch_a.pk},
         format="json",
     )
     assert response.status_code == 400
-    assert "不能把组织调整到它自身或其下级组织之下" in response.json()[0]
+    assert "不能把组织调整到它自身或其下级组织之下" in response.json()["detail"]
 
 
 def test_api_writes_outside_the_scope_are_refused(district):

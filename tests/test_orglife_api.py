@@ -170,7 +170,8 @@ def test_create_refusals_are_explained_in_chinese(district, people):
     assert post(host=people["chen"].pk).status_code == 400
     wrong_kind = post(kind="group_meeting")
     assert wrong_kind.status_code == 400
-    assert "党小组会只能由党小组召开" in wrong_kind.json()[0]
+    assert "党小组会只能由党小组召开" in wrong_kind.json()["detail"]
+    assert wrong_kind.json()["citation"]
     future = post(date="2026-06-01")
     assert future.status_code == 400
     assert "计划召开" in future.json()["date"][0]

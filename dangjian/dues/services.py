@@ -13,7 +13,17 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import Perm
@@ -383,62 +393,125 @@ class Collection:
         return self.members_owing - self.members_paid
 
 
-def collection(organizations, month: date, book: RuleBook | None = None) -> Collection:
-    """Dues collection of the members of ``organizations`` (a queryset) for ``month``.
-
-    One query: every owing member with the base in force that month and that month's payment
-    as subqueries; the amount due of an unpaid member is then computed in Python from the
-    rate table (brackets and fen rounding are kept in one place, :mod:`rates`), which is
-    arithmetic on the fetched rows, not further queries. A paid month counts with the amount
-    due recorded on its payment. ``book``: the rules in force (default: the shipped table)."""
-    month = month_of(month)
-    table = RateTable.from_rules(book)
-    bases = DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=month).order_by(
-        "-effective_from"
+def owing_members(organizations, month: date):
+    """The members of ``organizations`` (a queryset) who owe dues for ``month``: on the roster
+    and past their first owed month (the month after the month of ``joined_on``)."""
+    return Member.objects.filter(
+        organization__in=organizations, standing__in=ON_ROSTER, joined_on__lt=month_of(month)
     )
+
+
+def base_columns(month: date) -> dict:
+    """Subqueries giving each member's base in force in ``month`` (``b_category`` is None when
+    the member has no base yet)."""
+    bases = DuesBase.objects.filter(
+        member=OuterRef("pk"), effective_from__lte=month_of(month)
+    ).order_by("-effective_from")
+    return {
+        f"b_{field}": Subquery(bases.values(field)[:1])
+        for field in ("category", "monthly_income", "fixed_amount", "reduction", "reduced_amount")
+    }
+
+
+def base_from_columns(category, income, fixed, reduction, reduced) -> DuesBase | None:
+    """An unsaved DuesBase from the values :func:`base_columns` fetched (None: no base)."""
+    if category is None:
+        return None
+    return DuesBase(
+        category=category,
+        monthly_income=Decimal(income) if income is not None else None,
+        fixed_amount=Decimal(fixed) if fixed is not None else None,
+        reduction=reduction or "",
+        reduced_amount=Decimal(reduced) if reduced is not None else None,
+    )
+
+
+@dataclass
+class _Tally:
+    owing: int = 0
+    paid_count: int = 0
+    without_base: int = 0
+    due: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    def freeze(self, month: date) -> Collection:
+        return Collection(
+            month, self.owing, self.paid_count, self.without_base, to_cents(self.due), self.paid
+        )
+
+
+def tally(members, month: date, table: RateTable, group=None) -> dict[object, Collection]:
+    """Dues collection of ``members`` (a queryset of owing members, see :func:`owing_members`)
+    for ``month``, per value of ``group`` (an expression over Member; None: one group, keyed
+    None).
+
+    One aggregate query: the members are grouped by ``group``, by whether the month is paid
+    and by the values of the base in force, with their count and the sums of what the
+    month's payments record as due and paid. A paid month counts with the amount due kept on
+    its payment; for the unpaid, the amount due is computed from each distinct base by the
+    rate table (brackets and fen rounding are kept in one place, :mod:`rates`) and multiplied
+    by the number of members holding it — arithmetic on the fetched groups, not queries."""
+    month = month_of(month)
     payments = DuesPayment.objects.filter(member=OuterRef("pk"), month=month)
     rows = (
-        Member.objects.filter(organization__in=organizations, standing__in=ON_ROSTER)
-        .filter(joined_on__lt=month)  # owed from the month after the month of joined_on
-        .annotate(
-            b_id=Subquery(bases.values("pk")[:1]),
-            b_category=Subquery(bases.values("category")[:1]),
-            b_income=Subquery(bases.values("monthly_income")[:1]),
-            b_fixed=Subquery(bases.values("fixed_amount")[:1]),
-            b_reduction=Subquery(bases.values("reduction")[:1]),
-            b_reduced=Subquery(bases.values("reduced_amount")[:1]),
+        members.annotate(
+            g=group if group is not None else Value("", output_field=CharField()),
+            **base_columns(month),
             p_due=Subquery(payments.values("amount_due")[:1]),
             p_paid=Subquery(payments.values("amount_paid")[:1]),
         )
-        .values_list(
-            "b_id",
+        .annotate(
+            is_paid=Case(
+                When(p_due__isnull=False, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values(
+            "g",
+            "is_paid",
             "b_category",
-            "b_income",
-            "b_fixed",
+            "b_monthly_income",
+            "b_fixed_amount",
             "b_reduction",
-            "b_reduced",
-            "p_due",
-            "p_paid",
+            "b_reduced_amount",
+        )
+        .annotate(n=Count("pk"), sum_due=Sum("p_due"), sum_paid=Sum("p_paid"))
+        .order_by()
+        .values_list(
+            "g",
+            "is_paid",
+            "b_category",
+            "b_monthly_income",
+            "b_fixed_amount",
+            "b_reduction",
+            "b_reduced_amount",
+            "n",
+            "sum_due",
+            "sum_paid",
         )
     )
-    owing = paid_count = without_base = 0
-    due_total = paid_total = ZERO
-    for b_id, category, income, fixed, reduction, reduced, p_due, p_paid in rows:
-        owing += 1
-        if p_due is not None:
-            paid_count += 1
-            due_total += Decimal(p_due)
-            paid_total += Decimal(p_paid)
+    tallies: dict[object, _Tally] = {}
+    for key, is_paid, *base_values, n, sum_due, sum_paid in rows:
+        entry = tallies.setdefault(key if group is not None else None, _Tally())
+        entry.owing += n
+        if is_paid:
+            entry.paid_count += n
+            entry.due += Decimal(sum_due or 0)
+            entry.paid += Decimal(sum_paid or 0)
             continue
-        if b_id is None:
-            without_base += 1
+        base = base_from_columns(*base_values)
+        if base is None:
+            entry.without_base += n
             continue
-        base = DuesBase(
-            category=category,
-            monthly_income=Decimal(income) if income is not None else None,
-            fixed_amount=Decimal(fixed) if fixed is not None else None,
-            reduction=reduction,
-            reduced_amount=Decimal(reduced) if reduced is not None else None,
-        )
-        due_total += due_from_base(base, table)
-    return Collection(month, owing, paid_count, without_base, due_total, paid_total)
+        entry.due += due_from_base(base, table) * n
+    return {key: entry.freeze(month) for key, entry in tallies.items()}
+
+
+def collection(organizations, month: date, book: RuleBook | None = None) -> Collection:
+    """Dues collection of the members of ``organizations`` (a queryset) for ``month``, in one
+    aggregate query (see :func:`tally`). ``book``: the rules in force (default: the shipped
+    table)."""
+    month = month_of(month)
+    totals = tally(owing_members(organizations, month), month, RateTable.from_rules(book))
+    return totals.get(None) or Collection(month, 0, 0, 0, ZERO, ZERO)

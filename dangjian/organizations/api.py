@@ -94,6 +94,11 @@ def translate_errors(call):
                 ],
             }
         ) from error
+    except services.RuleViolation as error:
+        # A rule of the regulations: the message and, apart, the citation it rests on.
+        raise ValidationError(
+            {"detail": error.messages[0], "citation": error.citation, "code": "rule"}
+        ) from error
     except DjangoValidationError as error:
         detail = error.message_dict if hasattr(error, "error_dict") else error.messages
         raise ValidationError(detail) from error
