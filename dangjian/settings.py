@@ -264,6 +264,16 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the project's own static files (drf-spectacular-sidecar), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Choice sets whose field names (stage, outcome, role, kind) other apps use too. Once two
+    # choice sets share a field name, each needs its name here (hence the meetings' KindEnum).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "dangjian.orglife.choices.MeetingKind",
+        "DevelopmentStageEnum": "dangjian.development.steps.Stage",
+        "DevelopmentOutcomeEnum": "dangjian.development.models.Outcome",
+        "DevelopmentRoleEnum": "dangjian.development.steps.Role",
+        "DevelopmentAssessmentStageEnum": "dangjian.development.models.AssessmentStage",
+        "DevelopmentDocumentKindEnum": "dangjian.development.models.DocumentKind",
+    },
 }
 
 # Take the client's address from X-Real-IP only behind the reverse proxy that sets it.

@@ -7,6 +7,7 @@ urlpatterns = [
     path("members/", include("dangjian.members.urls")),
     path("life/", include("dangjian.orglife.urls")),
     path("dues/", include("dangjian.dues.urls")),
+    path("development/", include("dangjian.development.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("rules/", include("dangjian.rules.urls")),
     path("reminders/", include("dangjian.reminders.urls")),

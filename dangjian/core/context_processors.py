@@ -15,6 +15,7 @@ def navigation(request):
             "rules": has_perm_anywhere(user, Perm.VIEW_ORGANIZATION),
             "roster": has_perm_anywhere(user, Perm.VIEW_MEMBERS),
             "life": has_perm_anywhere(user, Perm.VIEW_LIFE),
+            "development": has_perm_anywhere(user, Perm.VIEW_DEVELOPMENT),
             "dues": has_perm_anywhere(user, Perm.VIEW_DUES),
             "own_record": hasattr(user, "member"),
         }

@@ -178,7 +178,7 @@ class NoNewMember(Flag):
     record it admitted since."""
 
     key = "no_new_member"
-    label = gettext_lazy("3年以上未发展党员的党支部")
+    label = gettext_lazy("连续3年以上未发展党员的党支部")
     citation = rules.NO_NEW_MEMBER_YEARS.citation
     order = 60
 

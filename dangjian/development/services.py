@@ -220,15 +220,17 @@ class StepInput:
     data: dict
 
 
-def _locked(record: DevelopmentRecord, version: int | None = None) -> DevelopmentRecord:
-    current = (
+def _locked(record: DevelopmentRecord) -> DevelopmentRecord:
+    return (
         DevelopmentRecord.objects.select_for_update(of=("self",))
         .select_related("organization")
         .get(pk=record.pk)
     )
-    if version is not None and current.version != int(version):
-        raise StaleEdit([])
-    return current
+
+
+def _not_future(day: date) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({"date": _("日期不能晚于今天。")})
 
 
 def _step_dates(record: DevelopmentRecord) -> dict[int, StepRecord]:
@@ -244,10 +246,12 @@ def record_step(
     ``training_days``/``training_hours``, ``notice_start``/``notice_end``, ``passed``,
     ``delay_reason``, ``party_group``. ``version``, if given, guards against a stale form."""
     today = today or timezone.localdate()
-    record = _locked(record, data.get("version"))
+    record = _locked(record)
     if number not in BY_NUMBER or number == 1:
         raise ValidationError(_("没有这个步骤。"))
     require_for_step(actor, record, number)
+    if data.get("version") is not None and record.version != int(data["version"]):
+        raise StaleEdit([])
     if not record.is_open:
         raise ValidationError(
             _("该档案已%(outcome)s，不能再登记。") % {"outcome": record.get_outcome_display()}
@@ -633,11 +637,11 @@ def check_placement(record, step, data, done, book):
     """Step 19: into the branch (already there) and, where it has groups, a 党小组."""
     group = data.get("party_group")
     if group not in (None, ""):
-        group = (
-            group
-            if isinstance(group, Organization)
-            else Organization.objects.filter(pk=group).first()
-        )
+        if not isinstance(group, Organization):
+            known = str(group).isdigit()
+            group = Organization.objects.filter(pk=group).first() if known else None
+        if group is None:  # an unknown id: check_party_group takes None for "no group"
+            raise ValidationError({"party_group": _("请选择本支部下设的党小组。")})
         errors = check_party_group(record.organization, group)
         if errors:
             raise ValidationError(errors)
@@ -761,8 +765,7 @@ def add_assessment(actor, record: DevelopmentRecord, day: date, summary: str) ->
     summary = (summary or "").strip()
     if not summary:
         raise ValidationError({"summary": _("请填写考察意见。")})
-    if day > timezone.localdate():
-        raise ValidationError({"date": _("日期不能晚于今天。")})
+    _not_future(day)
     stage = (
         AssessmentStage.PROBATIONARY
         if record.stage == Stage.PROBATIONARY
@@ -790,6 +793,9 @@ def add_assessment(actor, record: DevelopmentRecord, day: date, summary: str) ->
 def add_document(actor, record: DevelopmentRecord, kind: str, day: date, title: str = ""):
     record = _locked(record)
     require(actor, Perm.MANAGE_DEVELOPMENT, record.organization)
+    if not record.is_open:
+        raise ValidationError(_("该档案已结束，不能再登记材料。"))
+    _not_future(day)
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": _("请选择材料类别。")})
     document = Document.objects.create(
@@ -811,6 +817,7 @@ def extend_probation(actor, record: DevelopmentRecord, months: int, day: date, r
     12 months; the higher committee approves that decision like a conversion."""
     record = _locked(record)
     require(actor, Perm.APPROVE_DEVELOPMENT, approver_organization(record))
+    _not_future(day)
     book = rulebook_for(record.organization)
     if record.stage != Stage.PROBATIONARY or not record.is_open:
         raise ValidationError(_("只有预备党员可以延长预备期。"))
@@ -868,6 +875,7 @@ def close_record(actor, record: DevelopmentRecord, day: date, reason: str) -> De
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请写明理由。")})
+    _not_future(day)
     if not record.is_open or record.stage == Stage.FULL:
         raise ValidationError(_("该档案已结束。"))
     before = record_snapshot(record)
