@@ -406,24 +406,34 @@ def insert_rows(model, names: tuple[str, ...], rows: list[tuple], returning: boo
             return _copy_rows(cursor, meta, fields + others, rows, defaults, returning)
         if returning and not connection.features.can_return_rows_from_bulk_insert:
             raise NotSupportedError("the demo history needs INSERT … RETURNING (SQLite 3.35+)")
-        adapters = []
-        for index, f in enumerate(fields + others):
+
+        def adapter(f):
             if isinstance(f, DateTimeField):
-                adapters.append((index, ops.adapt_datetimefield_value))
-            elif isinstance(f, DateField):
-                adapters.append((index, ops.adapt_datefield_value))
+                return ops.adapt_datetimefield_value
+            return ops.adapt_datefield_value if isinstance(f, DateField) else None
+
+        adapters = [(i, adapter(f)) for i, f in enumerate(fields) if adapter(f) is not None]
+        # The defaults are the same for every row: adapted once (timestamps cost ~3 µs each).
+        defaults = tuple(
+            adapter(f)(value) if value is not None and adapter(f) is not None else value
+            for f, value in zip(others, defaults, strict=True)
+        )
         columns = ", ".join(ops.quote_name(f.column) for f in fields + others)
         placeholder = "(" + ", ".join(["%s"] * (len(fields) + len(others))) + ")"
         size = max(1, min(BATCH_SIZE, ops.bulk_batch_size(fields + others, rows)))
-        ids = []
+        ids, memo = [], {}
         for offset in range(0, len(rows), size):
             chunk = rows[offset : offset + size]
             params = []
             for row in chunk:
                 row = [*row, *defaults]
                 for index, adapt in adapters:
-                    if row[index] is not None:
-                        row[index] = adapt(row[index])
+                    value = row[index]
+                    if value is not None:
+                        adapted = memo.get(value)
+                        if adapted is None:  # the same few days recur on many rows
+                            adapted = memo[value] = adapt(value)
+                        row[index] = adapted
                 params.extend(row)
             sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))}"
             if returning:

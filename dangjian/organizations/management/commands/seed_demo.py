@@ -13,6 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from dangjian.accounts.models import User
+from dangjian.development.demo import DevelopmentGenerator, clear_development_data
+from dangjian.development.steps import Stage
+from dangjian.dues.demo import DuesGenerator, clear_dues_data
 from dangjian.members.demo import MemberGenerator
 from dangjian.members.models import Member, Transfer
 from dangjian.organizations.demo import (
@@ -89,7 +92,9 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             if options["force"]:
+                clear_development_data()
                 clear_orglife_data()  # attendance and appraisals protect the members
+                clear_dues_data()
                 Transfer.objects.all().delete()
                 Member.objects.all().delete()
                 clear_demo_data()
@@ -106,8 +111,16 @@ class Command(BaseCommand):
                 Organization.objects.all(), exemplary=[branch.pk]
             )
             orglife_seconds = time.perf_counter() - orglife_started
-        # After a bulk load the planner has no statistics yet; gather them now, as a
-        # production database's autovacuum would have long since done.
+            dues_started = time.perf_counter()
+            dues = DuesGenerator(options["seed"], generator.today).run(
+                Organization.objects.all(), exemplary=[branch.pk]
+            )
+            dues_seconds = time.perf_counter() - dues_started
+            development = DevelopmentGenerator(options["seed"], generator.today).run(
+                Organization.objects.all(), exemplary=[branch.pk]
+            )
+        # After a bulk load the planner has no statistics yet (the meetings, the dues ledger);
+        # gather them now, as a production database's autovacuum would have long since done.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
@@ -128,6 +141,21 @@ class Command(BaseCommand):
             f"出席记录 {history.attendance} 条，评议结果 {history.appraisals} 条，"
             f"用时 {orglife_seconds:.1f} 秒；有意缺项的党支部 {history.short_branches} 个，"
             f"长期未参加组织生活的党员 {history.warned_members + history.flagged_members} 人"
+        )
+        self.stdout.write(
+            f"  党费交纳基数 {dues.bases} 条（年中调整 {dues.mid_year_bases} 条，"
+            f"减交 {dues.reduced} 人，免交 {dues.exempt} 人），交纳记录 {dues.payments} 条"
+            f"（补交 {dues.back_paid} 条，预交 {dues.prepaid} 条），特殊党费 {dues.special} 笔，"
+            f"用时 {dues_seconds:.1f} 秒；连续3至5个月未交纳的党员 {dues.warned_members} 人，"
+            f"6个月以上 {dues.flagged_members} 人（集中在 {dues.arrears_branches} 个党支部）"
+        )
+        stages = "，".join(
+            f"{Stage(stage).label} {count} 人" for stage, count in development.by_stage.items()
+        )
+        self.stdout.write(
+            f"  发展党员档案 {development.records} 份（{stages}），"
+            f"步骤记录 {development.steps} 条；谈话超期 {development.overdue_talks} 人，半年未考察 "
+            f"{development.lapsed_assessments} 人"
         )
         self.stdout.write(f"  支部账号所在组织：{summary.users_branch}")
         self.print_logins()
