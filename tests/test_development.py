@@ -195,10 +195,15 @@ def test_one_person_walks_all_25_steps_and_every_rule_refuses_a_bad_date(
     assert "4个工作日" in message
     walk(record, path, clerk, committee, until=14)
 
-    # 15: more than half of the entitled present; in favour more than half of all entitled
-    quorum = {**path[15], "present": 4, "in_favour": 4}
+    # 15: the entitled are the branch's full members that day (ten, with 第三人) …
+    with pytest.raises(ValidationError, match="须说明原因"):
+        attempt(clerk, record, 15, path[15])()
+    path[15] = {**path[15], "entitled": 10, "present": 6, "in_favour": 6}
+    path[23] = {**path[23], "entitled": 10}
+    # … more than half of them present; in favour more than half of all of them
+    quorum = {**path[15], "present": 5, "in_favour": 5}
     refused(rules.QUORUM, attempt(clerk, record, 15, quorum))
-    majority = {**path[15], "present": 9, "in_favour": 4}
+    majority = {**path[15], "present": 9, "in_favour": 5}
     refused(rules.MAJORITY, attempt(clerk, record, 15, majority))
     with pytest.raises(ValidationError, match="正式党员数（10名）"):
         attempt(clerk, record, 15, {**path[15], "entitled": 11})()
@@ -484,3 +489,96 @@ def test_pipeline_counts_each_stage_per_child_and_lists_the_overdue(
     district_rows = {row.organization: row for row in pipeline(district.root, TODAY).rows}
     assert district_rows[district.street].total == 4
     assert district_rows[district.organs].total == 0
+
+
+def test_a_conversion_approved_but_not_archived_is_counted_as_converted(
+    district, clerk, committee, voters
+):
+    from dangjian.development.pipeline import pipeline
+
+    path = happy_path(voters, district)
+    record = services.open_record(clerk, district.branch_a, application(), TODAY)
+    walk(record, path, clerk, committee, until=24)
+    result = pipeline(district.community, date(2025, 10, 15))
+    row = {r.organization: r for r in result.rows}[district.branch_a]
+    assert row.total == 0 and row.converted_this_year == 1
+
+
+def test_fewer_voters_than_the_roster_only_with_a_reason_and_suspended_members_have_no_vote(
+    district, clerk, committee, voters
+):
+    path = happy_path(voters, district)
+    record = services.open_record(clerk, district.branch_a, application(), TODAY)
+    walk(record, path, clerk, committee, until=14)
+    RewardOrPunishment.objects.create(
+        member=voters[8],
+        kind=RewardOrPunishment.Kind.PUNISHMENT,
+        title="留党察看一年",
+        decided_on=date(2024, 3, 1),
+    )  # no end date recorded: still without a vote
+    assert services.full_members_on(district.branch_a, date(2024, 9, 1)) == 8
+    with pytest.raises(ValidationError, match="不能多于"):
+        attempt(clerk, record, 15, path[15])()  # 9 entitled, 8 voters
+    few = {**path[15], "entitled": 3, "present": 2, "in_favour": 2}
+    with pytest.raises(ValidationError, match="须说明原因"):
+        attempt(clerk, record, 15, few)()
+    step = services.record_step(
+        clerk, record, 15, {**few, "entitled_reason": "名册中5人已去世待销号"}, today=TODAY
+    )
+    assert "名册中5人已去世待销号" in step.note
+
+
+def test_a_sponsor_under_probation_without_an_end_date_is_refused(
+    district, clerk, committee, voters
+):
+    path = happy_path(voters, district)
+    record = services.open_record(clerk, district.branch_a, application(), TODAY)
+    walk(record, path, clerk, committee, until=8)
+    RewardOrPunishment.objects.create(
+        member=voters[1],
+        kind=RewardOrPunishment.Kind.PUNISHMENT,
+        title="留党察看",
+        decided_on=date(2024, 1, 1),
+    )
+    refused(rules.SPONSORS, attempt(clerk, record, 9, path[9]))
+
+
+def test_above_a_general_branch_the_committee_approves(district, clerk):
+    from .factories import make_org
+
+    general = make_org(district.community, "第三党总支", "general_branch")
+    branch = make_org(general, "总支下的党支部")
+    general_admin = UserFactory()
+    grant(general_admin, general, Role.COMMITTEE_ADMIN)
+    record = services.open_record(general_admin, branch, application(date=date(2026, 1, 5)), TODAY)
+    assert services.approver_organization(record) == district.community
+    services.record_step(
+        general_admin, record, 2, {"date": date(2026, 1, 20), "people": ["王"]}, today=TODAY
+    )
+    record.refresh_from_db()
+    services.record_step(general_admin, record, 3, {"date": date(2026, 3, 1)}, today=TODAY)
+    record.refresh_from_db()
+    with pytest.raises(PermissionDenied):  # the 党总支 cannot file with itself
+        services.record_step(general_admin, record, 4, {"date": date(2026, 3, 5)}, today=TODAY)
+
+
+def test_the_limits_themselves_are_allowed(district, clerk, committee, voters):
+    """The talk on the last day of the month, 24 class hours in two days, a 12-month
+    extension: each is within the rule."""
+    path = happy_path(voters, district)
+    record = services.open_record(clerk, district.branch_a, application(), TODAY)
+    services.record_step(clerk, record, 2, {**path[2], "date": date(2023, 4, 1)}, today=TODAY)
+    record.refresh_from_db()
+    walk(record, path, clerk, committee, until=10, start=3)
+    services.record_step(
+        clerk,
+        record,
+        11,
+        {"date": date(2024, 7, 10), "training_days": 2, "training_hours": 24},
+        today=TODAY,
+    )
+    record.refresh_from_db()
+    walk(record, path, clerk, committee, until=22)
+    services.extend_probation(committee, record, 12, date(2025, 9, 5), "需继续考察")
+    record.refresh_from_db()
+    assert record.probation_ends_on == date(2026, 9, 1)

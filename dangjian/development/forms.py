@@ -72,20 +72,16 @@ class MemberChoice(forms.ModelChoiceField):
         return f"{obj.name}（{obj.organization.name}）"
 
 
-def nearby_full_members(record: DevelopmentRecord, keep=()):
+def nearby_full_members(record: DevelopmentRecord):
     """Who may be named a contact or sponsor: full members in normal standing of the branch's
-    parent subtree (the branch and its neighbours), the branch's own first. ``keep``: ids
-    typed into a refused form, kept (if in that subtree) so the services' reason shows."""
+    parent subtree (the branch and its neighbours under the same committee — sponsors may
+    come from a neighbouring branch), the branch's own first. Only their names and branches
+    are shown: nobody else of that subtree, and nothing more of them."""
     branch = record.organization
-    nearby = Member.objects.within(approver_organization(record))
-    query = nearby.filter(membership=Membership.FULL, standing=Standing.NORMAL)
-    keep = [pk for pk in keep if pk]
-    if keep:
-        query = nearby.filter(
-            Q(membership=Membership.FULL, standing=Standing.NORMAL) | Q(pk__in=keep)
-        )
     return (
-        query.select_related("organization")
+        Member.objects.within(approver_organization(record))
+        .filter(membership=Membership.FULL, standing=Standing.NORMAL)
+        .select_related("organization")
         .annotate(
             own=Case(
                 When(organization=branch, then=Value(0)),
@@ -105,9 +101,9 @@ def searched_members(record: DevelopmentRecord, query: str, selected=()):
     """The picker's options after a search: the branch's own, the matches, the selected."""
     query = (query or "").strip()
     match = Q(organization=record.organization) | Q(pk__in=[pk for pk in selected if pk])
-    pool = nearby_full_members(record, keep=selected)
+    pool = nearby_full_members(record)
     found = list(pool.filter(match))
-    if query:
+    if len(query) >= 2:  # a name search, not a listing of the neighbours one letter at a time
         seen = {m.pk for m in found}
         found += [m for m in pool.filter(name__contains=query)[:SEARCH_LIMIT] if m.pk not in seen]
     return found
@@ -142,7 +138,7 @@ class StepForm(forms.Form):
             count = int(book[MEMBER_ROLES[step.role].key])
             typed = [self.data.get(f"people_{i}") for i in range(1, count + 1)]
             typed = [int(v) for v in typed if str(v).isdigit()]
-            choices = nearby_full_members(record, keep=typed)
+            choices = nearby_full_members(record)
             searchable = choices.count() > PICKER_LIMIT
             shown = searched_members(record, "", typed) if searchable else None
             for i in range(1, count + 1):
@@ -176,6 +172,12 @@ class StepForm(forms.Form):
             )
             fields["in_favour"] = forms.IntegerField(
                 label=_("赞成票"), min_value=0, max_value=99999
+            )
+            fields["entitled_reason"] = forms.CharField(
+                label=_("应到人数少于名册的原因"),
+                required=False,
+                max_length=200,
+                help_text=_("应到人数少于支部当日有表决权的正式党员数时填写。"),
             )
         if step.training:
             fields["training_days"] = forms.DecimalField(

@@ -85,7 +85,11 @@ def pipeline(organization: Organization, today: date) -> Pipeline:
         return children.get(prefix) or own
 
     open_counts = (
-        records.filter(outcome=Outcome.OPEN).values("child", "stage").annotate(n=Count("pk"))
+        # (a conversion approved but not yet archived is open at stage FULL: counted as
+        # converted this year, not as a stage of the pipeline)
+        records.filter(outcome=Outcome.OPEN, stage__in=OPEN_STAGES)
+        .values("child", "stage")
+        .annotate(n=Count("pk"))
     )
     for item in open_counts:
         row_of(item["child"]).by_stage[item["stage"]] += item["n"]

@@ -306,6 +306,11 @@ class StepWriteSerializer(serializers.Serializer):
     in_favour = serializers.IntegerField(
         min_value=0, required=False, help_text="赞成票（步骤15、23）"
     )
+    entitled_reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="应到人数少于支部当日有表决权的正式党员数（受留党察看处分者除外）时的原因",
+    )
     training_days = serializers.DecimalField(
         max_digits=4, decimal_places=1, min_value=0, required=False, help_text="培训天数（步骤11）"
     )

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from dangjian.members.services import (
     create_member,
     member_snapshot,
 )
-from dangjian.organizations.models import Organization, OrgType
+from dangjian.organizations.models import COMMITTEE_TYPES, Organization, OrgType
 from dangjian.organizations.services import (
     RuleViolation,
     StaleEdit,
@@ -82,8 +82,17 @@ def record_snapshot(record: DevelopmentRecord) -> dict:
 
 
 def approver_organization(record: DevelopmentRecord) -> Organization:
-    """Where the higher committee's steps are decided: the branch's parent."""
-    return Organization.objects.get_parent(record.organization) or record.organization
+    """Where the higher committee's steps are decided: the nearest 党委 (or 党工委) above the
+    branch — above a 党总支, which has no power to approve (基层党委审批)."""
+    branch = record.organization
+    steplen = Organization.steplen
+    above = [branch.path[:i] for i in range(steplen, len(branch.path), steplen)]
+    committee = (
+        Organization.objects.filter(path__in=above, org_type__in=COMMITTEE_TYPES)
+        .order_by("-depth")
+        .first()
+    )
+    return committee or Organization.objects.get_parent(branch) or branch
 
 
 def require_for_step(actor, record: DevelopmentRecord, number: int) -> None:
@@ -410,13 +419,18 @@ def _whole_periods(start: date, end: date, months: int) -> int:
 
 
 def under_probation(member: Member, on: date) -> bool:
-    """留党察看 not yet lifted on ``on``."""
-    return RewardOrPunishment.objects.filter(
-        member=member,
-        kind=RewardOrPunishment.Kind.PUNISHMENT,
-        decided_on__lte=on,
-        under_probation_until__gte=on,
-    ).exists()
+    """留党察看 not yet lifted on ``on``: a punishment with its end date still to come, or a
+    留党察看 recorded without an end date (nothing says the rights were restored)."""
+    return (
+        RewardOrPunishment.objects.filter(
+            member=member, kind=RewardOrPunishment.Kind.PUNISHMENT, decided_on__lte=on
+        )
+        .filter(
+            Q(under_probation_until__gte=on)
+            | Q(under_probation_until__isnull=True, title__contains="留党察看")
+        )
+        .exists()
+    )
 
 
 def check_sponsors(record, step, data, done, book):
@@ -525,13 +539,21 @@ def check_pre_review(record, step, data, done, book):
 
 
 def full_members_on(branch: Organization, on: date) -> int:
-    """Full members of the branch's roster on ``on`` (the branch meeting's voters at most)."""
+    """The branch meeting's voters on ``on``: the full members of the branch's roster that
+    day, less those under 留党察看 (who have no vote until their rights are restored)."""
     from dangjian.orglife.services import members_on
 
+    suspended = RewardOrPunishment.objects.filter(
+        member=OuterRef("pk"), kind=RewardOrPunishment.Kind.PUNISHMENT, decided_on__lte=on
+    ).filter(
+        Q(under_probation_until__gte=on)
+        | Q(under_probation_until__isnull=True, title__contains="留党察看")
+    )
     return (
         members_on(branch, on)
         .filter(membership=Membership.FULL)
         .filter(Q(full_member_on__isnull=True) | Q(full_member_on__lte=on))
+        .filter(~Exists(suspended))
         .count()
     )
 
@@ -555,6 +577,23 @@ def check_vote(record, step, data, done, book):
                 "entitled": _("应到会有表决权的正式党员不能多于支部当日的正式党员数（%(n)d名）。")
                 % {"n": roster}
             }
+        )
+    # Fewer than the roster's voters would lower both majorities: only with the reason, kept
+    # with the step (e.g. a member who died is still on the roster).
+    reason = (data.get("entitled_reason") or "").strip()
+    if entitled < roster:
+        if not reason:
+            raise ValidationError(
+                {
+                    "entitled": _(
+                        "支部当日有表决权的正式党员为%(n)d名（受留党察看处分者除外），"
+                        "填写%(e)d名的，须说明原因。"
+                    )
+                    % {"n": roster, "e": entitled}
+                }
+            )
+        step.note = "\n".join(
+            filter(None, [step.note, _("应到人数说明：%(r)s") % {"r": reason[:200]}])
         )
     quorum = Decimal(book[rules.QUORUM.key])
     if present * 100 <= entitled * quorum:
