@@ -130,3 +130,30 @@ def make_member(organization, name: str | None = None, **fields):
         **fields,
     }
     return Member.objects.create(organization=organization, **data)
+
+
+def api_client_for(role, organization):
+    """A DRF client signed in by token as a new user holding ``role`` on ``organization``
+    (``client.user`` is that user)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = UserFactory()
+    grant(user, organization, role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.user = user
+    return client
+
+
+def freeze_localdate(monkeypatch, today: date) -> date:
+    """Make ``timezone.localdate()`` (without arguments) return ``today`` everywhere."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return today if value is None else real(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+    return today

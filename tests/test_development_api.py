@@ -5,8 +5,6 @@ from datetime import date
 
 import pytest
 import yaml
-from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dangjian.accounts.roles import Role
@@ -15,7 +13,12 @@ from dangjian.development import rules, services, steps
 from dangjian.development.models import DevelopmentRecord
 from dangjian.members.models import Member
 
-from .factories import UserFactory, grant, make_member, valid_id_number
+from .factories import (
+    api_client_for,
+    freeze_localdate,
+    make_member,
+    valid_id_number,
+)
 from .test_development import application, happy_path
 
 TODAY = date(2026, 11, 24)
@@ -30,22 +33,10 @@ def no_second_factor(settings):
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     """Today is 24 November 2026 for the API and the services alike."""
-    real = timezone.localdate
-
-    def localdate(value=None, timezone=None):
-        return TODAY if value is None else real(value, timezone)
-
-    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
-    return TODAY
+    return freeze_localdate(monkeypatch, TODAY)
 
 
-def client_for(role, organization) -> APIClient:
-    user = UserFactory()
-    grant(user, organization, role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    client.user = user
-    return client
+client_for = api_client_for
 
 
 @pytest.fixture

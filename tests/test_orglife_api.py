@@ -3,8 +3,6 @@
 from datetime import date
 
 import pytest
-from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dangjian.accounts.roles import Role
@@ -12,7 +10,7 @@ from dangjian.audit.models import AuditEvent
 from dangjian.orglife import services
 from dangjian.orglife.models import Attendance, Meeting
 
-from .factories import UserFactory, grant, make_member
+from .factories import api_client_for, freeze_localdate, make_member
 
 TODAY = date(2026, 5, 15)
 
@@ -25,22 +23,10 @@ def no_second_factor(settings):
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
     """Today is 15 May 2026 for the API and the services alike."""
-    real = timezone.localdate
-
-    def localdate(value=None, timezone=None):
-        return TODAY if value is None else real(value, timezone)
-
-    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
-    return TODAY
+    return freeze_localdate(monkeypatch, TODAY)
 
 
-def client_for(role, organization) -> APIClient:
-    user = UserFactory()
-    grant(user, organization, role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    client.user = user
-    return client
+client_for = api_client_for
 
 
 @pytest.fixture
