@@ -1,19 +1,20 @@
 """Party dues, read against the regulation: 中组发〔2008〕3号 (rates, back-payment, special
 contributions) and 党章 art.9 (six months without paying). Dates are passed explicitly."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dangjian.accounts.roles import Role
 from dangjian.audit.models import AuditEvent
 from dangjian.core.flags import FLAGS, FlagContext
 from dangjian.dues import services
-from dangjian.dues.models import DuesPayment, PaymentKind, SpecialContribution
+from dangjian.dues.models import DuesBase, DuesPayment, PaymentKind, SpecialContribution
 from dangjian.dues.rates import DEFAULT_TABLE, DuesCategory, RateTable
 from dangjian.organizations.models import Organization
 from dangjian.rules.models import RuleOverride
@@ -28,6 +29,14 @@ D = Decimal
 def clerk(district):
     user = UserFactory()
     grant(user, district.branch_a, Role.CLERK)
+    return user
+
+
+@pytest.fixture
+def committee(district):
+    """The administrator of the party committee above branch_a (the community's)."""
+    user = UserFactory()
+    grant(user, district.community, Role.COMMITTEE_ADMIN)
     return user
 
 
@@ -163,22 +172,106 @@ def test_a_probationary_member_owes_from_the_month_after_joining(district, clerk
     services.record_payment(clerk, member, date(2026, 4, 1), "15", date(2026, 4, 10))
 
 
-def test_reduction_and_exemption_need_approval_with_a_reason(district, clerk):
+def test_reduction_and_exemption_need_approval_with_a_reason(district, clerk, committee):
     member = make_member(district.branch_a)
     base = in_service(clerk, member, "8000")
     with pytest.raises(ValidationError, match="理由"):
-        services.approve_reduction(clerk, base, amount="10", reason="")
+        services.approve_reduction(committee, base, amount="10", reason="")
     services.approve_reduction(
-        clerk, base, amount="10", reason="家庭困难", approved_on=date(2026, 2, 1)
+        committee, base, amount="10", reason="家庭困难", approved_on=date(2026, 2, 1)
     )
     assert services.monthly_due(member, date(2026, 3, 1)) == D("10.00")
-    services.approve_reduction(clerk, base, exempt=True, reason="重病")
+    services.approve_reduction(committee, base, exempt=True, reason="重病")
     assert services.monthly_due(member, date(2026, 3, 1)) == D("0.00")
     base.refresh_from_db()
-    assert base.reduction_approved_by == clerk
+    assert base.reduction_approved_by == committee
+
+
+def test_only_the_higher_committee_approves_a_reduction(district, clerk, committee):
+    """党员因特殊情况需减免党费的，须经党支部研究、报上级党委批准: the branch studies it, the
+    committee above the branch approves it — not the branch's own clerk or secretary."""
+    member = make_member(district.branch_a)
+    base = in_service(clerk, member, "8000")
+    secretary = UserFactory()
+    grant(secretary, district.branch_a, Role.SECRETARY)
+    # a committee administrator granted on the branch itself is not the committee above it
+    on_the_branch = UserFactory()
+    grant(on_the_branch, district.branch_a, Role.COMMITTEE_ADMIN)
+    for user in (clerk, secretary, on_the_branch):
+        with pytest.raises(PermissionDenied, match="报上级党委批准"):
+            services.approve_reduction(user, base, exempt=True, reason="重病")
+        with pytest.raises(PermissionDenied):
+            services.approve_reduction(user, base, amount="10", reason="家庭困难")
+    base.refresh_from_db()
+    assert base.reduction == "" and base.reduction_approved_by is None
+    assert services.monthly_due(member, date(2026, 3, 1)) == D("120.00")
+
+    services.approve_reduction(committee, base, exempt=True, reason="重病")
+    base.refresh_from_db()
+    assert base.reduction == "exempt" and base.reduction_approved_by == committee
+    assert services.monthly_due(member, date(2026, 3, 1)) == D("0.00")
+    # a committee higher up approves too (its grant covers the committee above the branch)
+    top = UserFactory()
+    grant(top, district.root, Role.COMMITTEE_ADMIN)
+    services.approve_reduction(top, base, amount="10", reason="家庭困难")
+    base.refresh_from_db()
+    assert base.reduction == "reduced" and base.reduction_approved_by == top
+
+
+def test_where_a_reduction_is_approved(district):
+    approver = services.approver_organization
+    assert approver(district.branch_a) == district.community
+    assert approver(district.organ_branch) == district.organs
+    # a party group's members belong to its branch: the committee above the branch
+    assert approver(district.group_a) == district.community
+    # members kept directly on a committee's roster: the committee above it
+    assert approver(district.community) == district.street
+    assert approver(district.root) == district.root  # the top has nothing above it
+    group_member = make_member(district.group_a)
+    base = DuesBase.objects.create(
+        member=group_member,
+        year=2026,
+        effective_from=date(2026, 1, 1),
+        category=DuesCategory.IN_SERVICE,
+        monthly_income=D("4000"),
+    )
+    branch_admin = UserFactory()
+    grant(branch_admin, district.branch_a, Role.COMMITTEE_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.approve_reduction(branch_admin, base, exempt=True, reason="重病")
 
 
 # --- the ledger -------------------------------------------------------------------------------
+
+
+def test_a_payment_needs_a_base_for_its_month(district, clerk):
+    """Without a base nothing is known to be due: the amount would be taken as 0.00 due and
+    anything from 1000 yuan on as a special contribution. Refused until a base is set."""
+    member = make_member(district.branch_a)
+    for amount in ("40", "1040"):
+        with pytest.raises(ValidationError, match="请先设定党费交纳基数"):
+            services.record_payment(clerk, member, date(2026, 5, 1), amount, date(2026, 5, 10))
+    # a base from June does not cover May
+    in_service(clerk, member, "4000", start=date(2026, 6, 1))
+    with pytest.raises(ValidationError, match="请先设定党费交纳基数"):
+        services.record_payment(clerk, member, date(2026, 5, 1), "40", date(2026, 5, 10))
+    assert not DuesPayment.objects.exists()
+    assert not SpecialContribution.objects.exists()
+    payment = services.record_payment(clerk, member, date(2026, 6, 1), "40", date(2026, 6, 10))
+    assert payment.amount_due == D("40.00")
+
+
+def test_a_payment_cannot_be_dated_after_today(district, clerk):
+    member = make_member(district.branch_a)
+    in_service(clerk, member, "4000", start=date(2025, 1, 1))
+    today = timezone.localdate()
+    with pytest.raises(ValidationError, match="交纳日期不能晚于今天"):
+        services.record_payment(
+            clerk, member, today.replace(day=1), "40", today + timedelta(days=1)
+        )
+    assert not DuesPayment.objects.exists()
+    payment = services.record_payment(clerk, member, today.replace(day=1), "40", today)
+    assert payment.paid_on == today and payment.kind == PaymentKind.ON_TIME
 
 
 def test_payments_on_time_back_paid_and_prepaid(district, clerk):
@@ -264,8 +357,8 @@ def test_a_clerk_of_another_branch_cannot_record_payments(district, clerk):
 TODAY = date(2026, 11, 24)  # the last completed month is October 2026
 
 
-def arrears(district):
-    ctx = FlagContext(Organization.objects.within(district.root), RuleBook(), TODAY)
+def arrears(district, today=TODAY):
+    ctx = FlagContext(Organization.objects.within(district.root), RuleBook(), today)
     return (
         {m.name for m in FLAGS["dues_arrears"].queryset(ctx)},
         {m.name for m in FLAGS["dues_arrears_warning"].queryset(ctx)},
@@ -296,7 +389,7 @@ def test_arrears_warned_from_three_months_and_flagged_at_exactly_six(district, c
     assert flagged == {"欠9个月"}
 
 
-def test_arrears_count_from_the_first_owed_month_and_skip_the_exempt(district, clerk):
+def test_arrears_count_from_the_first_owed_month_and_skip_the_exempt(district, clerk, committee):
     for name, joined in (
         ("四月入党", date(2026, 4, 15)),  # owes May–Oct: 6
         ("五月入党", date(2026, 5, 15)),  # owes Jun–Oct: 5
@@ -305,11 +398,73 @@ def test_arrears_count_from_the_first_owed_month_and_skip_the_exempt(district, c
         in_service(clerk, make_member(district.branch_a, name, joined_on=joined), "4000")
     exempt = make_member(district.branch_a, "免交", joined_on=date(2026, 1, 5))
     base = in_service(clerk, exempt, "1000")
-    services.approve_reduction(clerk, base, exempt=True, reason="特困")
+    services.approve_reduction(committee, base, exempt=True, reason="特困")
     make_member(district.branch_a, "失联", joined_on=date(2026, 1, 5), standing="lost_contact")
     flagged, warned = arrears(district)
     assert "四月入党" in flagged and "五月入党" in warned
     assert not {"十月入党", "免交", "失联"} & (flagged | warned)
+
+
+def with_bases(district, clerk, committee, name, *periods):
+    """A member of branch_a (joined long ago) with a base from each ``(month, exempt)`` of
+    2026 given: in service on 4000 (40.00 a month), or exempt."""
+    member = make_member(district.branch_a, name)
+    for month, exempt in periods:
+        base = in_service(clerk, member, "4000", start=date(2026, month, 1))
+        if exempt:
+            services.approve_reduction(committee, base, exempt=True, reason="重病")
+    return member
+
+
+EXEMPT, OWING = True, False
+
+
+def test_months_under_an_exemption_are_not_arrears(district, clerk, committee):
+    """Exempt January–August, a normal base from September: in November (L = October) only
+    September and October are unpaid — not the ten months since January."""
+    with_bases(district, clerk, committee, "免交至八月", (1, EXEMPT), (9, OWING))
+    flagged, warned = arrears(district)
+    assert "免交至八月" not in flagged | warned
+    # L = November: September–November, 3 months: the warning
+    flagged, warned = arrears(district, date(2026, 12, 3))
+    assert "免交至八月" in warned and "免交至八月" not in flagged
+    # L = January: 5 months, still the warning; L = February: 6, the flag
+    flagged, warned = arrears(district, date(2027, 2, 3))
+    assert "免交至八月" in warned and "免交至八月" not in flagged
+    flagged, warned = arrears(district, date(2027, 3, 3))
+    assert "免交至八月" in flagged and "免交至八月" not in warned
+    ctx = FlagContext(Organization.objects.within(district.root), RuleBook(), date(2027, 3, 3))
+    [hit] = FLAGS["dues_arrears"].hits(ctx)
+    assert hit.detail == "自2026年09月起连续6个月未交纳党费"
+
+
+def test_the_run_starts_after_the_latest_exempt_period(district, clerk, committee):
+    """L = October 2026 throughout."""
+    # exempt January–April, owing from May: May–October, exactly 6: flagged
+    with_bases(district, clerk, committee, "免交至四月", (1, EXEMPT), (5, OWING))
+    # exempt January–July, owing from August: 3, warned
+    with_bases(district, clerk, committee, "免交至七月", (1, EXEMPT), (8, OWING))
+    # two exempt bases in a row (re-approved on a new income), owing from September: 2
+    with_bases(district, clerk, committee, "两次免交", (1, EXEMPT), (3, EXEMPT), (9, OWING))
+    # unpaid March–April, then exempt May–June: the run starts again in July, 4 months
+    with_bases(
+        district, clerk, committee, "两段免交", (1, EXEMPT), (3, OWING), (5, EXEMPT), (7, OWING)
+    )
+    # paid January–March, exempt April–June, unpaid since July: 4 months
+    paid_first = with_bases(
+        district, clerk, committee, "先交后免", (1, OWING), (4, EXEMPT), (7, OWING)
+    )
+    pay_through(clerk, paid_first, date(2026, 3, 1))
+    # exempt January–February, paid March–April, unpaid since May: the payment is later, 6
+    paid_after = with_bases(district, clerk, committee, "免后交", (1, EXEMPT), (3, OWING))
+    for month in (3, 4):
+        day = date(2026, month, 1)
+        services.record_payment(clerk, paid_after, day, "40", day.replace(day=10))
+    # still exempt in October: left out, whatever came before
+    with_bases(district, clerk, committee, "仍免交", (1, OWING), (6, EXEMPT))
+    flagged, warned = arrears(district)
+    assert flagged == {"免交至四月", "免后交"}
+    assert warned == {"免交至七月", "两段免交", "先交后免"}
 
 
 def test_prepaying_ahead_does_not_hide_arrears(district, clerk):
@@ -320,16 +475,25 @@ def test_prepaying_ahead_does_not_hide_arrears(district, clerk):
     assert "跳交" in flagged  # January–October unpaid
 
 
-def test_each_arrears_flag_is_one_query(district, clerk):
+def test_each_arrears_flag_is_one_query(district, clerk, committee):
     for n in range(5):
-        make_member(district.branch_a, f"党员{n}", joined_on=date(2025, 1, 1))
+        member = make_member(district.branch_a, f"党员{n}", joined_on=date(2025, 1, 1))
+        in_service(clerk, member, "4000", start=date(2026, 1 + n, 1))  # 10 to 6 months
+    for n in range(3):  # exempt January–March, then 7 months; or until July, then 3 months
+        with_bases(district, clerk, committee, f"免交{n}", (1, EXEMPT), (4 + 4 * (n % 2), OWING))
     ctx = FlagContext(Organization.objects.within(district.root), RuleBook(), TODAY)
+    found = {}
     for key in ("dues_arrears", "dues_arrears_warning"):
         with CaptureQueriesContext(connection) as queries:
             hits = FLAGS[key].hits(ctx)
         assert len(queries) == 1
-        for hit in hits:
-            assert "未交纳党费" in hit.detail
+        found[key] = {hit.obj.name: hit.detail for hit in hits}
+    assert found["dues_arrears"] == {
+        **{f"党员{n}": f"自2026年{1 + n:02d}月起连续{10 - n}个月未交纳党费" for n in range(5)},
+        "免交0": "自2026年04月起连续7个月未交纳党费",
+        "免交2": "自2026年04月起连续7个月未交纳党费",
+    }
+    assert found["dues_arrears_warning"] == {"免交1": "自2026年08月起连续3个月未交纳党费"}
 
 
 # --- collection statistics --------------------------------------------------------------------
@@ -359,7 +523,13 @@ def test_collection_for_a_subtree_and_month(district, clerk):
     assert stats.due == D("280.00")  # 40 + 2% of 12000
     assert stats.paid == D("40.00")
     assert stats.rate == D("0.1429")
-    assert no_base.pk
+    # the member without a base is the one counted apart, owing with nothing computed
+    assert services.base_for(no_base, date(2026, 5, 1)) is None
+    assert services.monthly_due(no_base, date(2026, 5, 1)) == D("0.00")
+    in_service(clerk, no_base, "6000")
+    stats = services.collection(Organization.objects.within(district.community), date(2026, 5, 1))
+    assert (stats.members_owing, stats.members_without_base) == (3, 0)
+    assert stats.due == D("370.00")  # + 1.5% of 6000
 
 
 def test_the_ledger_starts_with_the_members_first_base(district, clerk):

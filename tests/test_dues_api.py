@@ -1,7 +1,7 @@
 """The dues API: payments (list, filter, record), bases and collection statistics, scoped to
 the user's dues subtrees like the pages; a rule of the regulations refused with its citation."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -108,8 +108,13 @@ def test_payments_are_listed_within_the_scope_and_filtered(district, ledger):
     assert rows[0]["amount_due"] == "120.00" and rows[0]["recorded_by_name"] == "区党费管理员"
     assert rows[0]["organization_name"] == district.branch_a.name
     assert names(community.get("/api/dues/payments/?kind=back_paid")) == ["李明"]
-    year = this_month().year
-    assert len(names(community.get(f"/api/dues/payments/?year={year}"))) >= 3
+    # by year: this month's three in the scope, and last month's when it is the same year
+    paid = [("李明", this_month()), ("王芳", this_month()), ("陈刚", this_month())]
+    paid.append(("李明", add_months(this_month(), -1)))
+    for year in {month.year for _, month in paid}:
+        expected = sorted(name for name, month in paid if month.year == year)
+        assert names(community.get(f"/api/dues/payments/?year={year}")) == expected
+    assert names(community.get(f"/api/dues/payments/?year={this_month().year - 5}")) == []
     # an organization outside the scope: nothing, not an error
     assert names(community.get(f"/api/dues/payments/?organization={district.organs.pk}")) == []
     zhou = DuesPayment.objects.get(member=ledger["zhou"])
@@ -154,6 +159,36 @@ def test_recording_a_payment_goes_through_the_service(district, admin):
         format="json",
     )
     assert again.status_code == 400 and "已登记" in str(again.json())
+
+
+def test_a_payment_dated_after_today_or_without_a_base_is_a_400(district, admin):
+    member = make_member(district.branch_a, "李明")
+    clerk = client_for(Role.CLERK, district.branch_a)
+    today = timezone.localdate()
+    data = {"member": member.pk, "month": ym(this_month()), "amount": "40"}
+    # no base yet: nothing is known to be due (not 0.00 due, nor 1000 of it a special)
+    for amount in ("40", "1040"):
+        response = clerk.post(
+            "/api/dues/payments/",
+            {**data, "amount": amount, "paid_on": today.isoformat()},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert "请先设定党费交纳基数" in str(response.json())
+    assert not SpecialContribution.objects.exists()
+    in_service(admin, member, "4000")
+    tomorrow = today + timedelta(days=1)
+    response = clerk.post(
+        "/api/dues/payments/", {**data, "paid_on": tomorrow.isoformat()}, format="json"
+    )
+    assert response.status_code == 400
+    assert "交纳日期不能晚于今天" in str(response.json())
+    assert not DuesPayment.objects.exists()
+    response = clerk.post(
+        "/api/dues/payments/", {**data, "paid_on": today.isoformat()}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["paid_on"] == today.isoformat()
 
 
 def test_a_back_payment_beyond_the_limit_is_a_400_with_the_citation(district, admin):

@@ -277,27 +277,25 @@ def test_the_ledger_forms_go_through_the_services_and_keep_what_was_typed(distri
     assert created.monthly_income == D("6000") and created.declared_by_member
     assert services.monthly_due(member, date(year, 1, 1)) == D("90.00")
 
-    response = client.post(
-        url,
-        {
-            "action": "reduction",
-            "reduction-base": created.pk,
-            "reduction-exempt": "on",
-            "reduction-reason": "",
-            "reduction-approved_on": timezone.localdate().isoformat(),
-        },
-    )
+    exemption = {
+        "action": "reduction",
+        "reduction-base": created.pk,
+        "reduction-exempt": "on",
+        "reduction-reason": "重病住院",
+        "reduction-approved_on": timezone.localdate().isoformat(),
+    }
+    # the branch's clerk studies it; approving it is the higher committee's: no form, a 403
+    html = page(client.get(url))
+    assert "减免须报上级党委批准" in html and 'value="reduction"' not in html
+    assert client.post(url, exemption).status_code == 403
+    assert services.monthly_due(member, date(year, 1, 1)) == D("90.00")
+
+    committee = login(Role.COMMITTEE_ADMIN, district.community)
+    html = page(committee.get(url))
+    assert 'value="reduction"' in html and "减免须报上级党委批准" not in html
+    response = committee.post(url, {**exemption, "reduction-reason": ""})
     assert response.status_code == 400  # a reason is required
-    response = client.post(
-        url,
-        {
-            "action": "reduction",
-            "reduction-base": created.pk,
-            "reduction-exempt": "on",
-            "reduction-reason": "重病住院",
-            "reduction-approved_on": timezone.localdate().isoformat(),
-        },
-    )
+    response = committee.post(url, exemption)
     assert response.status_code == 302
     assert services.monthly_due(member, date(year, 1, 1)) == D("0.00")
 

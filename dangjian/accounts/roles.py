@@ -33,7 +33,9 @@ class Perm(StrEnum):
     VIEW_LIFE = "orglife.view"  # meeting records, compliance, reminder lists
     MANAGE_LIFE = "orglife.manage"  # record meetings and attendance, answer reminders
     VIEW_DUES = "dues.view"  # dues bases, ledger, collection statistics
-    MANAGE_DUES = "dues.manage"  # set bases, approve reductions, record payments
+    MANAGE_DUES = "dues.manage"  # set bases, record payments
+    # the higher committee's approval of a reduction or exemption on the branches below it
+    APPROVE_DUES = "dues.approve"
     VIEW_DEVELOPMENT = "development.view"  # development records, pipeline
     MANAGE_DEVELOPMENT = "development.manage"  # record the branch's steps
     # the higher committee's steps (filing, pre-review, approval) on the branches below it
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LIFE,
             Perm.VIEW_DUES,
             Perm.MANAGE_DUES,
+            Perm.APPROVE_DUES,
             Perm.VIEW_DEVELOPMENT,
             Perm.MANAGE_DEVELOPMENT,
             Perm.APPROVE_DEVELOPMENT,

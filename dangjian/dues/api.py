@@ -73,7 +73,8 @@ MONTH_HELP = "YYYY-MM"
         responses={201: PaymentSerializer, 400: RuleErrorSerializer},
         description="登记一名党员一个月的党费。交纳日期所在月为按月交纳，以前月份为补交"
         "（超过规定月数须 approved 并写明 reason），本年度以后月份为预交；"
-        "多交1000元以上的部分单独登记为特殊党费。违反规定时返回400及依据（citation）。",
+        "多交1000元以上的部分单独登记为特殊党费。交纳日期不能晚于今天，该月须已设定交纳基数。"
+        "违反规定时返回400及依据（citation）。",
     ),
 )
 class PaymentViewSet(

@@ -5,14 +5,27 @@ leaving the party). One query over the subtree each.
 Definition. A month is *owed* from the month after the member's 入党日期 (``joined_on``,
 the branch meeting admitting them as probationary), and not before the member's first dues
 base: the ledger starts when dues are set in the system (members with no base are not
-flagged, or every member would be in arrears the day the system is adopted). A month is
-*unpaid* if it is owed and has no DuesPayment row. The run of consecutive unpaid months
-counted is the one ending at the last completed month L (the month before today's): the
-number of months after the last paid month ≤ L — or, with none paid, after the month before
-the first owed month — up to L. So, with P = that month, unpaid = months(P → L), and
+flagged, or every member would be in arrears the day the system is adopted). A month under
+an approved exemption (the base in force that month is ``Reduction.EXEMPT``) is not owed
+either: nothing is due and no payment row is written for it. A month is *unpaid* if it is
+owed and has no DuesPayment row. The run of consecutive unpaid months counted is the one
+ending at the last completed month L (the month before today's). It begins after P, the
+latest of:
+
+* the last paid month ≤ L (if any);
+* the month before the first owed month (the month of ``joined_on``);
+* the month before the member's first base;
+* the last month of the latest exempt period that began at or before L: the month before
+  the next non-exempt base after it (an exemption still in force at L leaves the member out
+  altogether, see below).
+
+So unpaid = months(P → L), and
 
 * flagged  (≥6):  P ≤ L − 6 months;
 * warning (3–5):  L − 6 months < P ≤ L − 3 months.
+
+P ≤ m holds when each of the four is ≤ m; each is a subquery or an annotation of the
+member, so the test is one WHERE clause, with no loop over members.
 
 Months paid in advance beyond L do not count (only payments for months ≤ L are looked at).
 Members on the roster in normal standing only (the floating and lost-contact have their own
@@ -39,9 +52,11 @@ def last_completed_month(today):
 
 
 def members_in_arrears(ctx: FlagContext, at_most, after=None):
-    """Members whose last paid month P (see the module's definition) is ≤ ``at_most`` and,
-    if given, > ``after``. Annotated with ``last_payment`` (None when nothing is paid),
-    ``joined_month`` and ``first_base`` (the month the ledger starts for them)."""
+    """Members whose P (see the module's definition) is ≤ ``at_most`` and, if given,
+    > ``after``. Annotated with ``last_payment`` (None when nothing is paid),
+    ``joined_month``, ``first_base`` (the month the ledger starts for them) and
+    ``exempt_until`` (the first month after their latest exempt period begun by L; None
+    without one)."""
     last = last_completed_month(ctx.today)
     last_payment = (
         DuesPayment.objects.filter(member=OuterRef("pk"), month__lte=last)
@@ -58,6 +73,23 @@ def members_in_arrears(ctx: FlagContext, at_most, after=None):
         .order_by("-effective_from")
         .values("reduction")[:1]
     )
+    # The first non-exempt base after an exempt one: where that exemption ends.
+    next_owing_base = (
+        DuesBase.objects.filter(
+            member=OuterRef("member"), effective_from__gt=OuterRef("effective_from")
+        )
+        .exclude(reduction=Reduction.EXEMPT)
+        .order_by("effective_from")
+        .values("effective_from")[:1]
+    )
+    exempt_until = (
+        DuesBase.objects.filter(
+            member=OuterRef("pk"), reduction=Reduction.EXEMPT, effective_from__lte=last
+        )
+        .order_by("-effective_from")
+        .annotate(until=Subquery(next_owing_base, output_field=DateField()))
+        .values("until")[:1]
+    )
     members = (
         Member.objects.filter(organization__in=ctx.organizations.active(), standing=Standing.NORMAL)
         .annotate(
@@ -65,6 +97,7 @@ def members_in_arrears(ctx: FlagContext, at_most, after=None):
             first_base=Subquery(first_base, output_field=DateField()),
             joined_month=TruncMonth("joined_on", output_field=DateField()),
             reduction_at_last=Coalesce(Subquery(base_at_last), Value("")),
+            exempt_until=Subquery(exempt_until, output_field=DateField()),
         )
         # No base yet: the ledger has not started for the member, nothing can be in arrears.
         .filter(first_base__isnull=False)
@@ -77,21 +110,28 @@ def members_in_arrears(ctx: FlagContext, at_most, after=None):
 
 
 def unpaid_since_at_most(month) -> Q:
-    """P ≤ ``month``. With no payment, P is the month before the first owed month, which is
-    the later of the month after joining and the first month of the member's base; P ≤ m
-    then reads: joined in or before m, and the base begins in or before m + 1."""
-    return Q(last_payment__isnull=False, last_payment__lte=month) | Q(
-        last_payment__isnull=True,
-        joined_month__lte=month,
-        first_base__lte=add_months(month, 1),
+    """P ≤ ``month``: each month P is the latest of is ≤ ``month``. The last paid month (if
+    any) is ≤ m; the month of joining is ≤ m; the month before the first base is ≤ m, i.e.
+    the base begins in or before m + 1; the last exempt month (if any) is ≤ m, i.e. the
+    exemption ended by m + 1. Every term is true or false, never NULL, so that the warning's
+    ``exclude`` of this condition is its exact complement."""
+    following = add_months(month, 1)
+    return (
+        (Q(last_payment__isnull=True) | Q(last_payment__lte=month))
+        & Q(joined_month__lte=month)
+        & Q(first_base__lte=following)
+        & (Q(exempt_until__isnull=True) | Q(exempt_until__lte=following))
     )
 
 
 def last_paid_month(member):
     """P for one annotated member (see the module's definition)."""
+    candidates = [member.joined_month, add_months(member.first_base, -1)]
     if member.last_payment is not None:
-        return member.last_payment
-    return max(member.joined_month, add_months(member.first_base, -1))
+        candidates.append(member.last_payment)
+    if member.exempt_until is not None:
+        candidates.append(add_months(member.exempt_until, -1))
+    return max(candidates)
 
 
 def unpaid_months(member, ctx) -> int:

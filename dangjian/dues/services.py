@@ -1,8 +1,10 @@
 """Party dues: setting a member's base, approving reductions, the monthly amount, the ledger,
 and collection statistics.
 
-Every write checks MANAGE_DUES on the member's organization, runs in one transaction and is
-audited. Months are the first day of the month; a date inside a month stands for that month.
+Every write checks MANAGE_DUES on the member's organization — except the approval of a
+reduction or exemption, which is the higher committee's: APPROVE_DUES on the organization
+above the member's branch — runs in one transaction and is audited. Months are the first day
+of the month; a date inside a month stands for that month.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import Perm
+from dangjian.accounts.scope import has_perm_on
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record, snapshot
 from dangjian.members.choices import ON_ROSTER, Category, Occupation
 from dangjian.members.models import Member
+from dangjian.organizations.models import Organization, OrgType
 from dangjian.organizations.services import (
     RuleViolation,
     add_months,
@@ -194,6 +199,21 @@ def set_base(actor, member: Member, data: dict) -> DuesBase:
     return base
 
 
+def approver_organization(organization: Organization) -> Organization:
+    """Where a reduction or exemption of the dues of ``organization``'s members is approved:
+    the party committee above the branch (党员因特殊情况需减免党费的，须经党支部研究、报上级
+    党委批准). A party group's members belong to its branch, so for a group that is the
+    organization above the group's branch. At the top of the tree: the organization itself."""
+    branch = organization
+    if branch.org_type == OrgType.GROUP:
+        branch = Organization.objects.get_parent(branch) or branch
+    return Organization.objects.get_parent(branch) or branch
+
+
+def may_approve_reduction(user, member: Member) -> bool:
+    return has_perm_on(user, Perm.APPROVE_DUES, approver_organization(member.organization))
+
+
 @transaction.atomic
 def approve_reduction(
     actor,
@@ -204,13 +224,21 @@ def approve_reduction(
     reason: str,
     approved_on: date | None = None,
 ) -> DuesBase:
-    """Approve a reduced monthly amount (``amount``) or an exemption for ``base``'s period
-    (党员因特殊情况需减免党费的，须经党支部研究、报上级党委批准)."""
+    """Record the approval of a reduced monthly amount (``amount``) or an exemption for
+    ``base``'s period. Studied by the branch, approved by the higher committee (党员因特殊情况
+    需减免党费的，须经党支部研究、报上级党委批准): ``actor`` needs APPROVE_DUES on the
+    organization above the member's branch (see :func:`approver_organization`); the branch's
+    own clerk or secretary cannot approve it."""
     base = (
         DuesBase.objects.select_for_update().select_related("member__organization").get(pk=base.pk)
     )
     member = base.member
-    require(actor, Perm.MANAGE_DUES, member.organization)
+    require(
+        actor,
+        Perm.APPROVE_DUES,
+        approver_organization(member.organization),
+        _("减免党费须报上级党委批准，您无权在“%(org)s”批准减免。"),
+    )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("减免党费须写明理由。"))
@@ -262,11 +290,15 @@ def record_payment(
     ``dues.backpay_months`` back unless the party organization approved it (``approved`` with
     a ``reason``); later months of the same year may be prepaid. The amount may not be less
     than due (a lower amount needs an approved reduction). Of an amount beyond what is due,
-    1000 yuan or more is a special contribution, recorded separately."""
+    1000 yuan or more is a special contribution, recorded separately. ``paid_on`` may not be
+    after today, and the month needs a base in force (without one nothing is known to be
+    due)."""
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     require(actor, Perm.MANAGE_DUES, member.organization)
     if member.standing not in ON_ROSTER:
         raise ValidationError(_("该党员已不在花名册中，不能登记党费。"))
+    if paid_on > timezone.localdate():
+        raise ValidationError(_("交纳日期不能晚于今天。"))
     month, current = month_of(month), month_of(paid_on)
     book = rulebook_for(member.organization)
     if month < first_owed_month(member):
@@ -275,6 +307,8 @@ def record_payment(
             % {"month": f"{month:%Y年%m月}"},
             DUES_CITATION,
         )
+    if base_for(member, month) is None:
+        raise ValidationError(_("请先设定党费交纳基数。"))
     back = months_between(month, current)
     limit = int(book[BACKPAY_MONTHS.key])
     reason = (reason or "").strip()

@@ -4,7 +4,8 @@ sheet as Excel, a member's ledger for a year and a member's own dues. Thin views
 
 An organization or member outside the user's ``dues.view`` subtrees is a 404 (its existence is
 not revealed); a write the user may not make is refused by the services (403). A member sees
-their own ledger without ``dues.view``.
+their own ledger without ``dues.view``. A reduction or exemption is the higher committee's to
+approve (``dues.approve`` above the branch): the branch's own clerk sees no form for it.
 """
 
 from __future__ import annotations
@@ -371,8 +372,11 @@ def guess_category(member: Member) -> str:
     return DuesCategory.IN_SERVICE
 
 
-def ledger_forms(member: Member, ledger, data=None, action: str = "") -> dict:
-    """The ledger page's four forms; the one named by ``action`` bound to ``data``."""
+def ledger_forms(
+    member: Member, ledger, data=None, action: str = "", can_approve: bool = False
+) -> dict:
+    """The ledger page's forms (the reduction's only for who may approve it); the one named
+    by ``action`` bound to ``data``."""
     today = timezone.localdate()
     year = ledger.year
     first_unpaid = next((m.month for m in ledger.months if m.status in ("unpaid", "current")), None)
@@ -383,7 +387,7 @@ def ledger_forms(member: Member, ledger, data=None, action: str = "") -> dict:
     def bound(name):
         return data if action == name else None
 
-    return {
+    forms = {
         "payment_form": PaymentForm(
             bound("payment"),
             prefix="payment",
@@ -397,14 +401,16 @@ def ledger_forms(member: Member, ledger, data=None, action: str = "") -> dict:
                 "category": guess_category(member),
             },
         ),
-        "reduction_form": ReductionForm(
+        "special_form": SpecialForm(bound("special"), prefix="special", initial={"date": today}),
+    }
+    if can_approve:
+        forms["reduction_form"] = ReductionForm(
             bound("reduction"),
             prefix="reduction",
             bases=bases,
             initial={"approved_on": today, "base": bases.last()},
-        ),
-        "special_form": SpecialForm(bound("special"), prefix="special", initial={"date": today}),
-    }
+        )
+    return forms
 
 
 def save_ledger_form(request, member: Member, form, action: str) -> str:
@@ -456,6 +462,7 @@ def ledger_view(request, pk: int):
     member = get_member(request, pk)
     year = year_from(request)
     can_manage = has_perm_on(request.user, Perm.MANAGE_DUES, member.organization)
+    can_approve = services.may_approve_reduction(request.user, member)
     today = timezone.localdate()
     ledger = statistics.ledger(member, year, today)
     status = 200
@@ -465,7 +472,9 @@ def ledger_view(request, pk: int):
             raise PermissionDenied(_("您无权修改该党员的党费记录。"))
         if action not in LEDGER_ACTIONS:
             raise Http404
-    forms = ledger_forms(member, ledger, request.POST if action else None, action)
+        if action == "reduction" and not can_approve:
+            raise PermissionDenied(_("减免党费须报上级党委批准，您无权登记。"))
+    forms = ledger_forms(member, ledger, request.POST if action else None, action, can_approve)
     if action:
         form = forms[f"{action}_form"]
         if form.is_valid():
@@ -484,6 +493,7 @@ def ledger_view(request, pk: int):
             **ledger_context(ledger, today),
             **(forms if can_manage else {}),
             "can_manage": can_manage,
+            "can_approve": can_approve,
             "open_form": action,
             "own": False,
             "years": list(range(today.year + 1, today.year - 5, -1)),
