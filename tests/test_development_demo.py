@@ -1,5 +1,6 @@
 """The demo's development records: people at every stage, with dates that keep the rules."""
 
+import io
 from datetime import date
 
 import pytest
@@ -19,18 +20,21 @@ from dangjian.rules.registry import RuleBook
 TODAY = date(2026, 11, 24)
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("seed_demo", scale="demo", seed=7, today=TODAY, stdout=open("/dev/null", "w"))
-        yield
-        call_command("flush", interactive=False, verbosity=0)
+def seed():
+    call_command("seed_demo", scale="demo", seed=7, today=TODAY, stdout=io.StringIO())
 
 
-pytestmark = pytest.mark.django_db
+@pytest.mark.django_db
+def test_the_demo_development_records():
+    """One seed (a few seconds), four looks at it."""
+    seed()
+    people_at_every_stage_and_step()
+    dates_keep_the_rules()
+    the_branch_meetings_votes_fit_the_roster()
+    some_steps_are_late_on_purpose_and_reach_the_reminders()
 
 
-def test_people_at_every_stage_and_step(demo):
+def people_at_every_stage_and_step():
     stages = dict(DevelopmentRecord.objects.values_list("stage").annotate(n=Count("pk")).order_by())
     assert all(stages.get(stage, 0) > 0 for stage in Stage.values), stages
     reached = set(DevelopmentRecord.objects.values_list("step", flat=True))
@@ -40,7 +44,7 @@ def test_people_at_every_stage_and_step(demo):
     assert DevelopmentRecord.objects.filter(outcome=Outcome.COMPLETED).exists()
 
 
-def test_dates_keep_the_rules(demo):
+def dates_keep_the_rules():
     for record in DevelopmentRecord.objects.prefetch_related("steps", "assessments"):
         dates = {s.number: s for s in record.steps.all()}
         assert sorted(dates) == list(range(1, record.step + 1))
@@ -71,14 +75,14 @@ def test_dates_keep_the_rules(demo):
             assert record.member.membership == Membership.PROBATIONARY
 
 
-def test_the_branch_meetings_votes_fit_the_roster(demo):
+def the_branch_meetings_votes_fit_the_roster():
     for step in StepRecord.objects.filter(number=steps.ADMISSION_MEETING).select_related(
         "record__organization"
     )[:40]:
         assert step.entitled <= max(3, full_members_on(step.record.organization, step.date))
 
 
-def test_some_steps_are_late_on_purpose_and_reach_the_reminders(demo):
+def some_steps_are_late_on_purpose_and_reach_the_reminders():
     ctx = FlagContext(organizations=Organization.objects.all(), rules=RuleBook(), today=TODAY)
     for key in ("development_talk_due", "development_assessment_due", "no_new_member"):
         assert FLAGS[key].queryset(ctx).exists(), key
