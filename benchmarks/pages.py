@@ -4,10 +4,12 @@ Usage (from the repository root, with the database chosen by DATABASE_URL as usu
 
     python benchmarks/pages.py --seed-city          # seed a fresh city and time it
     python benchmarks/pages.py --runs 15             # time the pages on existing data
+    python benchmarks/pages.py --only dues --only home   # only the pages whose name has one
 
 Each page is requested through Django's full stack (middleware, session, templates) by the
 test client, signed in as the committee administrator of the root; the time is wall-clock
-server time for the whole response, and the number of SQL queries is counted. Results go to
+server time for the whole response (a file download is read to its end), and the number of
+SQL queries is counted. Results go to
 ``benchmarks/results/<vendor>.json`` and are printed as a Markdown table for
 ``docs/benchmarks.md``.
 """
@@ -54,25 +56,30 @@ def measure(client, url: str, runs: int) -> dict:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    response = client.get(url)  # warm caches and the connection once
-    assert response.status_code == 200, (url, response.status_code)
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        # A download (FileResponse) is streamed: read it, as the browser would.
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        return body
+
+    get()  # warm caches and the connection once
     times = []
     queries = 0
     for _ in range(runs):
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            body = get()
             times.append(time.perf_counter() - started)
         queries = len(captured)
-        assert response.status_code == 200, (url, response.status_code)
     return {
         "url": url,
         "median_ms": round(statistics.median(times) * 1000, 1),
         "min_ms": round(min(times) * 1000, 1),
         "max_ms": round(max(times) * 1000, 1),
         "queries": queries,
-        "bytes": len(response.content),
+        "bytes": len(body),
     }
 
 
@@ -81,6 +88,9 @@ def main() -> None:
     parser.add_argument("--seed-city", action="store_true", help="migrate and seed a city first")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--only", action="append", default=[], help="time only pages whose name contains this"
+    )
     args = parser.parse_args()
 
     seed_seconds = seed_city(args.seed) if args.seed_city else None
@@ -92,6 +102,8 @@ def main() -> None:
     from django.test import Client
 
     from dangjian.accounts.models import RoleGrant
+    from dangjian.development.models import DevelopmentRecord
+    from dangjian.members.models import Member
     from dangjian.organizations.models import Organization
 
     root = Organization.objects.filter(depth=1).order_by("path").first()
@@ -102,8 +114,28 @@ def main() -> None:
     client.force_login(grant.user)
     first_child = Organization.objects.get_children(root).first()
     branch = Organization.objects.within(root).filter(org_type="branch").order_by("path").first()
+    # A street: a 党工委 under the first district (or the district itself).
+    street = (
+        Organization.objects.get_children(first_child)
+        .filter(org_type="working_committee")
+        .order_by("path")
+        .first()
+        or first_child
+    )
+    # The largest district by members on its roster: the exports' "large subtree".
+    largest = max(
+        Organization.objects.get_children(root),
+        key=lambda o: Member.objects.filter(organization__path__startswith=o.path).count(),
+    )
+    # A converted member's record: all 25 steps, their people, papers and assessments.
+    record = (
+        DevelopmentRecord.objects.filter(organization__path__startswith=root.path, step=25)
+        .order_by("pk")
+        .first()
+    )
+    member = Member.objects.filter(organization=branch).order_by("pk").first()
     pages = {
-        "home page (root scope, counts and flags)": "/",
+        "home page (root scope, counts and all flags)": "/",
         "tree root": "/orgs/tree/",
         "children of the root (htmx)": f"/orgs/{root.pk}/children/",
         "organization page of the root": f"/orgs/{root.pk}/",
@@ -123,7 +155,26 @@ def main() -> None:
         "organizational life: meetings of the city, first page": f"/life/org/{root.pk}/meetings/",
         "API: compliance, rollup of the city": f"/api/compliance/?organization={root.pk}&rollup=1",
         "reminders: overview of the city's branches": f"/reminders/{root.pk}/",
+        "development: pipeline of the city": f"/development/org/{root.pk}/",
+        "development: pipeline of a street (党工委)": f"/development/org/{street.pk}/",
+        "development: a record (25 steps)": f"/development/records/{record.pk}/",
+        "development: 拟发展对象 as Excel (largest district)": (
+            f"/development/org/{largest.pk}/candidates.xlsx"
+        ),
+        "development: 拟转正 as Excel (largest district)": (
+            f"/development/org/{largest.pk}/conversions.xlsx"
+        ),
+        "development: 拟发展对象 as Excel (city)": f"/development/org/{root.pk}/candidates.xlsx",
+        "development: 拟转正 as Excel (city)": f"/development/org/{root.pk}/conversions.xlsx",
+        "dues: a branch's month": f"/dues/org/{branch.pk}/",
+        "dues: statistics of the city": f"/dues/org/{root.pk}/statistics/",
+        "dues: a member's ledger": f"/dues/member/{member.pk}/",
+        "dues: collection sheet as Excel (largest district)": (
+            f"/dues/org/{largest.pk}/export.xlsx"
+        ),
     }
+    if args.only:
+        pages = {k: v for k, v in pages.items() if any(o in k for o in args.only)}
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM organizations_organization")
         organizations = cursor.fetchone()[0]
@@ -142,7 +193,8 @@ def main() -> None:
     }
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{connection.vendor}.json").write_text(
+    # A partial run (--only) does not overwrite the full results.
+    (out / f"{connection.vendor}{'-partial' if args.only else ''}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2)
     )
 

@@ -15,6 +15,13 @@ and 联合党支部 with at least three full members):
   year, a notice of 7 calendar days — 5 working days whatever the weekday —, approval within
   3 months, a year's probation, conversion approved within 3 months), so the pages and the
   reminder list show only the lateness put in on purpose.
+
+The rows are plain tuples written with :func:`dangjian.orglife.demo.insert_rows` (multi-row
+INSERT, COPY on PostgreSQL): the city has ~35,000 records and ~1.3 million steps, people,
+papers and assessments, which ``bulk_create`` would prepare value by value through the field
+API (about a minute). A recent member's record copies the member's stored (encrypted) ID
+number as it is, without decrypting and encrypting it again: every encrypted column uses the
+same keys.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q, TextField
 
 from dangjian.members import idnumber
 from dangjian.members.choices import ETHNICITIES, Education, Membership, Occupation, Standing
@@ -32,6 +41,7 @@ from dangjian.members.demo import GIVEN, REGIONS, SURNAMES
 from dangjian.members.models import Member
 from dangjian.organizations.models import Organization
 from dangjian.organizations.services import add_months
+from dangjian.orglife.demo import insert_rows
 
 from . import steps
 from .models import (
@@ -47,10 +57,107 @@ from .models import (
 from .services import DEVELOPING_TYPES, STEP_DOCUMENTS
 from .steps import BY_NUMBER, Role, Stage
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 2000  # records per flush (with ~40 steps, people and papers each)
 # Share of developing branches with people on the way (the rest develop nobody for now).
 ACTIVE_SHARE = 0.4
 PENDING_DAYS = 30
+
+# The columns written (see insert_rows; the others take their defaults) and plain strings
+# for the choices.
+RECORD_FIELDS = (
+    "organization",
+    "member",
+    "name",
+    "gender",
+    "ethnicity",
+    "id_number",
+    "id_hash",
+    "birth_date",
+    "education",
+    "occupation",
+    "work_unit",
+    "phone",
+    "stage",
+    "outcome",
+    "step",
+    "applied_on",
+    "talked_on",
+    "activist_on",
+    "candidate_on",
+    "last_assessed_on",
+    "admitted_on",
+    "approved_on",
+    "probation_ends_on",
+    "conversion_meeting_on",
+    "converted_on",
+    "closed_on",
+    "closed_reason",
+)
+STEP_FIELDS = (
+    "record",
+    "number",
+    "date",
+    "note",
+    "entitled",
+    "present",
+    "in_favour",
+    "training_days",
+    "training_hours",
+    "notice_start",
+    "notice_end",
+    "passed",
+)
+PARTICIPANT_FIELDS = ("record", "step", "role", "member", "name")
+DOCUMENT_FIELDS = ("record", "kind", "date")
+ASSESSMENT_FIELDS = ("record", "stage", "date", "summary")
+OPEN, COMPLETED, STOPPED = Outcome.OPEN.value, Outcome.COMPLETED.value, Outcome.STOPPED.value
+TALKER, CONTACT, SPONSOR = Role.TALKER.value, Role.CONTACT.value, Role.SPONSOR.value
+COMMITTEE_TALKER, APPROVER = Role.COMMITTEE_TALKER.value, Role.APPROVER.value
+APPLICATION, THOUGHT_REPORT = DocumentKind.APPLICATION.value, DocumentKind.THOUGHT_REPORT.value
+ACTIVIST_ASSESSMENT = AssessmentStage.ACTIVIST.value
+PROBATIONARY_ASSESSMENT = AssessmentStage.PROBATIONARY.value
+STAGE_AFTER = {n: steps.stage_after(n) for n in range(0, steps.LAST + 1)}
+DOCUMENT_STEPS = [(number, kind.value) for number, kind in STEP_DOCUMENTS.items()]
+TRAINING_DAYS, TRAINING_HOURS = Decimal(3), Decimal(24)
+
+
+class RecentMember(NamedTuple):
+    """What a recent member's record copies from the roster (the ID number as stored)."""
+
+    pk: int
+    organization_id: int
+    name: str
+    gender: str
+    ethnicity: str
+    stored_id_number: str  # encrypted, as in the members table
+    id_hash: str
+    birth_date: date
+    education: str
+    occupation: str
+    work_unit: str
+    phone: str
+    joined_on: date
+    membership: str
+    full_member_on: date | None
+
+
+RECENT_COLUMNS = (
+    "pk",
+    "organization_id",
+    "name",
+    "gender",
+    "ethnicity",
+    "stored_id_number",
+    "id_hash",
+    "birth_date",
+    "education",
+    "occupation",
+    "work_unit",
+    "phone",
+    "joined_on",
+    "membership",
+    "full_member_on",
+)
 
 
 def record_end(dates: dict[int, date]) -> date:
@@ -77,9 +184,15 @@ class DevelopmentGenerator:
         self.rng = random.Random(f"development-{seed}")
         self.today = today
         self.summary = Summary()
-        self.records: list[DevelopmentRecord] = []
-        self.children: list[tuple[DevelopmentRecord, list]] = []
+        # Records (dicts of RECORD_FIELDS) waiting for the next flush; the child rows refer
+        # to their record by its index in ``records`` until the keys are known.
+        self.records: list[dict] = []
+        self.steps: list[tuple] = []
+        self.people: list[tuple] = []
+        self.documents: list[tuple] = []
+        self.assessments: list[tuple] = []
         self.used_ids: set[str] = set()
+        self.encrypt = DevelopmentRecord._meta.get_field("id_number").get_prep_value
 
     # --- people ----------------------------------------------------------------------------
 
@@ -92,43 +205,46 @@ class DevelopmentGenerator:
                 self.used_ids.add(number)
                 return number
 
-    def newcomer(self, branch: Organization, applied_on: date) -> DevelopmentRecord:
+    def newcomer(self, branch: Organization, applied_on: date) -> dict:
         rng = self.rng
         male = rng.random() < 0.55
         birth = applied_on - timedelta(days=rng.randint(19 * 365, 40 * 365))
         number = self.id_number(birth, male)
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
-        return DevelopmentRecord(
-            organization_id=branch.pk,
-            name=name,
-            gender="male" if male else "female",
-            ethnicity="汉族" if rng.random() < 0.93 else rng.choice(ETHNICITIES[1:20]),
-            id_number=number,
-            id_hash=idnumber.lookup_hash(number),
-            birth_date=birth,
-            education=rng.choice([Education.BACHELOR, Education.COLLEGE, Education.POSTGRADUATE]),
-            occupation=Occupation.FARMER
+        return {
+            "organization": branch.pk,
+            "member": None,
+            "name": name,
+            "gender": "male" if male else "female",
+            "ethnicity": "汉族" if rng.random() < 0.93 else rng.choice(ETHNICITIES[1:20]),
+            "id_number": self.encrypt(number),
+            "id_hash": idnumber.lookup_hash(number),
+            "birth_date": birth,
+            "education": rng.choice(
+                [Education.BACHELOR, Education.COLLEGE, Education.POSTGRADUATE]
+            ).value,
+            "occupation": Occupation.FARMER.value
             if branch.sector == "village"
-            else rng.choice([Occupation.WORKER, Occupation.ENTERPRISE_STAFF]),
-            work_unit=branch.unit_name or "",
-            phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
-        )
+            else rng.choice([Occupation.WORKER, Occupation.ENTERPRISE_STAFF]).value,
+            "work_unit": branch.unit_name or "",
+            "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
+        }
 
-    def from_member(self, member: Member) -> DevelopmentRecord:
-        return DevelopmentRecord(
-            organization_id=member.organization_id,
-            member_id=member.pk,
-            name=member.name,
-            gender=member.gender,
-            ethnicity=member.ethnicity,
-            id_number=member.id_number,
-            id_hash=member.id_hash,
-            birth_date=member.birth_date,
-            education=member.education,
-            occupation=member.occupation,
-            work_unit=member.work_unit,
-            phone=member.phone,
-        )
+    def from_member(self, member: RecentMember) -> dict:
+        return {
+            "organization": member.organization_id,
+            "member": member.pk,
+            "name": member.name,
+            "gender": member.gender,
+            "ethnicity": member.ethnicity,
+            "id_number": member.stored_id_number,  # already encrypted
+            "id_hash": member.id_hash,
+            "birth_date": member.birth_date,
+            "education": member.education,
+            "occupation": member.occupation,
+            "work_unit": member.work_unit,
+            "phone": member.phone,
+        }
 
     # --- dates -----------------------------------------------------------------------------
 
@@ -173,108 +289,104 @@ class DevelopmentGenerator:
 
     def add(
         self,
-        record: DevelopmentRecord,
+        record: dict,
         dates: dict[int, date],
         last: int,
         branch: Branch,
         lapsed: bool = False,
     ) -> None:
         rng = self.rng
-        record.step = last
-        record.stage = steps.stage_after(last)
-        record.outcome = Outcome.COMPLETED if last == steps.LAST else Outcome.OPEN
-        record.applied_on = dates[1]
-        record.talked_on = dates.get(2) if last >= 2 else None
-        record.activist_on = dates[3] if last >= 3 else None
-        record.candidate_on = dates[7] if last >= 7 else None
-        if last >= 15:
-            record.admitted_on = dates[15]
-            record.probation_ends_on = add_months(dates[15], 12)
-        record.approved_on = dates[17] if last >= 17 else None
-        record.conversion_meeting_on = dates[23] if last >= 23 else None
-        record.converted_on = record.probation_ends_on if last >= 24 else None
-        rows: list = []
+        index = len(self.records)
+        record["step"] = last
+        record["stage"] = STAGE_AFTER[last].value
+        record["outcome"] = COMPLETED if last == steps.LAST else OPEN
+        record["applied_on"] = dates[1]
+        record["talked_on"] = dates.get(2) if last >= 2 else None
+        record["activist_on"] = dates[3] if last >= 3 else None
+        record["candidate_on"] = dates[7] if last >= 7 else None
+        record["admitted_on"] = dates[15] if last >= 15 else None
+        ends = add_months(dates[15], 12) if last >= 15 else None
+        record["probation_ends_on"] = ends
+        record["approved_on"] = dates[17] if last >= 17 else None
+        record["conversion_meeting_on"] = dates[23] if last >= 23 else None
+        record["converted_on"] = ends if last >= 24 else None
+        record["closed_on"], record["closed_reason"] = None, ""
         for number in range(1, last + 1):
-            step = StepRecord(number=number, date=dates[number], note="")
             spec = BY_NUMBER[number]
+            entitled = present = in_favour = days = hours = start = end = passed = None
             if spec.vote:
                 entitled = branch.voters(dates[number])
                 present = max(entitled // 2 + 1, round(entitled * rng.uniform(0.75, 0.95)))
-                step.entitled, step.present = entitled, min(present, entitled)
-                step.in_favour = max(entitled // 2 + 1, step.present - rng.randint(0, 1))
+                present = min(present, entitled)
+                in_favour = max(entitled // 2 + 1, present - rng.randint(0, 1))
             if spec.training:
-                step.training_days, step.training_hours = 3, 24
+                days, hours = TRAINING_DAYS, TRAINING_HOURS
             if spec.notice:
-                step.notice_start = dates[12] + timedelta(days=1)
-                step.notice_end = dates[12] + timedelta(days=7)
+                start = dates[12] + timedelta(days=1)
+                end = dates[12] + timedelta(days=7)
             if spec.review:
-                step.passed = True
-            rows.append(step)
-            self.summary.steps += 1
-        people = []
+                passed = True
+            row = (index, number, dates[number], "", entitled, present, in_favour, days, hours)
+            self.steps.append((*row, start, end, passed))
+        self.summary.steps += last
+        people = self.people
         contacts = rng.sample(branch.full, min(2, len(branch.full)))
         if last >= 2:
-            people.append(Participant(step=2, role=Role.TALKER, name=rng.choice(branch.full)[1]))
+            people.append((index, 2, TALKER, None, rng.choice(branch.full)[1]))
         if last >= 5:
-            people += [
-                Participant(step=5, role=Role.CONTACT, member_id=pk, name=name)
-                for pk, name in contacts[:2]
-            ]
+            people += [(index, 5, CONTACT, pk, name) for pk, name in contacts[:2]]
         if last >= 9:
-            people += [
-                Participant(step=9, role=Role.SPONSOR, member_id=pk, name=name)
-                for pk, name in contacts[:2]
-            ]
+            people += [(index, 9, SPONSOR, pk, name) for pk, name in contacts[:2]]
         if last >= 16:
-            people.append(Participant(step=16, role=Role.COMMITTEE_TALKER, name="组织员"))
+            people.append((index, 16, COMMITTEE_TALKER, None, "组织员"))
         if last >= 17:
-            people.append(Participant(step=17, role=Role.APPROVER, name=branch.parent_name))
+            people.append((index, 17, APPROVER, None, branch.parent_name))
         if last >= 24:
-            people.append(Participant(step=24, role=Role.APPROVER, name=branch.parent_name))
-        documents = [Document(kind=DocumentKind.APPLICATION, date=dates[1])]
+            people.append((index, 24, APPROVER, None, branch.parent_name))
+        documents = self.documents
+        documents.append((index, APPLICATION, dates[1]))
         documents += [
-            Document(kind=kind, date=dates[number])
-            for number, kind in STEP_DOCUMENTS.items()
-            if number <= last
+            (index, kind, dates[number]) for number, kind in DOCUMENT_STEPS if number <= last
         ]
-        assessments = []
+        assessed = None
         if last >= 6:
             # every half year from becoming activist until the branch meeting (or today)
             until = dates[15] if last >= 15 else self.today
             day = dates[6]
             while day <= until and not (lapsed and day > dates[6]):
-                assessments.append(
-                    Assessment(stage=AssessmentStage.ACTIVIST, date=day, summary="表现良好")
-                )
-                documents.append(Document(kind=DocumentKind.THOUGHT_REPORT, date=day))
+                self.assessments.append((index, ACTIVIST_ASSESSMENT, day, "表现良好"))
+                documents.append((index, THOUGHT_REPORT, day))
+                assessed = day if assessed is None else max(assessed, day)
                 day = add_months(day, 6) - timedelta(days=rng.randint(0, 10))
         if last >= 21:
             until = dates[23] if last >= 23 else self.today
             day = dates[21]
             while day <= until:
-                assessments.append(
-                    Assessment(stage=AssessmentStage.PROBATIONARY, date=day, summary="表现良好")
-                )
+                self.assessments.append((index, PROBATIONARY_ASSESSMENT, day, "表现良好"))
+                assessed = day if assessed is None else max(assessed, day)
                 day = add_months(day, 6) - timedelta(days=rng.randint(0, 10))
-        if assessments:
-            record.last_assessed_on = max(a.date for a in assessments)
+        record["last_assessed_on"] = assessed
         self.records.append(record)
-        self.children.append((record, rows + people + documents + assessments))
         self.summary.records += 1
-        self.summary.by_stage[record.stage] += 1
+        self.summary.by_stage[STAGE_AFTER[last]] += 1
 
     def flush(self) -> None:
         if not self.records:
             return
-        DevelopmentRecord.objects.bulk_create(self.records, batch_size=BATCH_SIZE)
-        by_model = defaultdict(list)
-        for record, children in self.children:
-            for child in children:
-                child.record_id = record.pk
-                by_model[type(child)].append(child)
-        for model, rows in by_model.items():
-            model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        self.records, self.children = [], []
+        ids = insert_rows(
+            DevelopmentRecord,
+            RECORD_FIELDS,
+            [tuple(record[name] for name in RECORD_FIELDS) for record in self.records],
+            returning=True,
+        )
+        for model, names, rows in (
+            (StepRecord, STEP_FIELDS, self.steps),
+            (Participant, PARTICIPANT_FIELDS, self.people),
+            (Document, DOCUMENT_FIELDS, self.documents),
+            (Assessment, ASSESSMENT_FIELDS, self.assessments),
+        ):
+            insert_rows(model, names, [(ids[row[0]], *row[1:]) for row in rows])
+        self.records, self.steps, self.people, self.documents, self.assessments = [], [], [], [], []
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -286,7 +398,7 @@ class DevelopmentGenerator:
             last = number
         return last
 
-    def recent_members(self, branch: Branch, members: list[Member]) -> None:
+    def recent_members(self, branch: Branch, members: list[RecentMember]) -> None:
         """The records of the roster's recent members."""
         for member in members:
             admitted = member.joined_on
@@ -303,7 +415,7 @@ class DevelopmentGenerator:
                     for n in range(18, 26):
                         dates[n] = max(dates[n], dates[17])
                 self.add(record, dates, max(17, self.last_step_by(dates, cap=22)), branch)
-            elif member.pk in self.pending_conversion:
+            elif member.pk in self.pending:
                 # the conversion meeting was held, the approval is pending: still probationary
                 # (or, by the calendar, the probation ends tomorrow: not even the meeting yet)
                 if record_end(dates) > self.today:
@@ -343,9 +455,9 @@ class DevelopmentGenerator:
                 continue
             self.add(record, dates, last, branch, lapsed=lapsed)
             if stage in (Stage.ACTIVIST, Stage.APPLICANT) and rng.random() < 0.05:
-                record.outcome = Outcome.STOPPED
-                record.closed_on = self.today - timedelta(days=rng.randint(1, 30))
-                record.closed_reason = "本人申请暂缓"
+                record["outcome"] = STOPPED
+                record["closed_on"] = self.today - timedelta(days=rng.randint(1, 30))
+                record["closed_reason"] = "本人申请暂缓"
                 self.summary.stopped += 1
 
     def run(self, organizations, exemplary: list[int] = ()) -> Summary:
@@ -377,16 +489,23 @@ class DevelopmentGenerator:
         # the roster will say probationary, so they are no voters or sponsors either.
         pending_since = self.today - timedelta(days=PENDING_DAYS)
         recent = defaultdict(list)
-        for member in Member.objects.filter(
-            Q(membership=Membership.PROBATIONARY) | Q(full_member_on__gt=year_ago),
-            organization__in=[b.pk for b in branches],
-            standing=Standing.NORMAL,
-            joined_on__gt=add_months(self.today, -24),
-        ).order_by("pk"):
+        # Plain values, the ID number as stored: no model instances, nothing decrypted.
+        for row in (
+            Member.objects.filter(
+                Q(membership=Membership.PROBATIONARY) | Q(full_member_on__gt=year_ago),
+                organization__in=[b.pk for b in branches],
+                standing=Standing.NORMAL,
+                joined_on__gt=add_months(self.today, -24),
+            )
+            .annotate(stored_id_number=ExpressionWrapper(F("id_number"), output_field=TextField()))
+            .order_by("pk")
+            .values_list(*RECENT_COLUMNS)
+        ):
+            member = RecentMember(*row)
             recent[member.organization_id].append(member)
             if member.full_member_on and member.full_member_on > pending_since:
                 self.pending_conversion.append(member.pk)
-        pending = set(self.pending_conversion)
+        self.pending = pending = set(self.pending_conversion)
         for organization_id, people in full.items():
             keep = [i for i, (pk, _name) in enumerate(people) if pk not in pending]
             full[organization_id] = [people[i] for i in keep]
