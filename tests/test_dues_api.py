@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dangjian.accounts.roles import Role
@@ -15,7 +14,7 @@ from dangjian.dues.models import DuesBase, DuesPayment, PaymentKind, SpecialCont
 from dangjian.organizations.models import Organization
 from dangjian.organizations.services import add_months
 
-from .factories import UserFactory, grant, make_member
+from .factories import UserFactory, api_client_for, grant, make_member
 from .test_dues_pages import collection_data, expected_collection, expected_collection_of  # noqa: F401
 
 D = Decimal
@@ -27,13 +26,7 @@ def no_second_factor(settings):
     settings.OTP_REQUIRED_ROLES = []
 
 
-def client_for(role, organization) -> APIClient:
-    user = UserFactory()
-    grant(user, organization, role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    client.user = user
-    return client
+client_for = api_client_for
 
 
 def this_month() -> date:

@@ -37,7 +37,7 @@ from django.db.models import ExpressionWrapper, F, Q, TextField
 
 from dangjian.members import idnumber
 from dangjian.members.choices import ETHNICITIES, Education, Membership, Occupation, Standing
-from dangjian.members.demo import GIVEN, REGIONS, SURNAMES
+from dangjian.members.demo import GIVEN, SURNAMES, demo_id_number
 from dangjian.members.models import Member
 from dangjian.organizations.models import Organization
 from dangjian.organizations.services import add_months
@@ -197,13 +197,7 @@ class DevelopmentGenerator:
     # --- people ----------------------------------------------------------------------------
 
     def id_number(self, birth: date, male: bool) -> str:
-        while True:
-            sequence = self.rng.randrange(0, 499) * 2 + (1 if male else 0)
-            first17 = f"{self.rng.choice(REGIONS)}{birth:%Y%m%d}{sequence:03d}"
-            number = first17 + idnumber.check_character(first17)
-            if number not in self.used_ids:
-                self.used_ids.add(number)
-                return number
+        return demo_id_number(self.rng, self.used_ids, birth, male)
 
     def newcomer(self, branch: Organization, applied_on: date) -> dict:
         rng = self.rng

@@ -81,6 +81,41 @@ def record_snapshot(record: DevelopmentRecord) -> dict:
     return data
 
 
+def _save(actor, record: DevelopmentRecord, before: dict, reason: str) -> None:
+    """Save a changed record under a new version, audited with its state before."""
+    record.version += 1
+    record.save()
+    audit(
+        AuditAction.UPDATE,
+        actor=actor,
+        instance=record,
+        organization=record.organization,
+        before=before,
+        after=record_snapshot(record),
+        reason=reason,
+    )
+
+
+def _change_member(actor, member_id: int, reason: str, **changes) -> None:
+    """A change development makes on the roster (conversion, disqualification), audited in the
+    member's history."""
+    member = Member.objects.select_for_update().get(pk=member_id)
+    before = member_snapshot(member)
+    for field, value in changes.items():
+        setattr(member, field, value)
+    member.version += 1
+    member.save()
+    audit(
+        AuditAction.UPDATE,
+        actor=actor,
+        instance=member,
+        organization=member.organization,
+        before=before,
+        after=member_snapshot(member),
+        reason=reason,
+    )
+
+
 def approver_organization(record: DevelopmentRecord) -> Organization:
     """Where the higher committee's steps are decided: the nearest 党委 (or 党工委) above the
     branch — above a 党总支, which has no power to approve (基层党委审批)."""
@@ -291,17 +326,7 @@ def record_step(
         Participant.objects.create(record=record, step=number, role=role, member=member, name=name)
     _advance(actor, record, step, data, book)
     record.step = number
-    record.version += 1
-    record.save()
-    audit(
-        AuditAction.UPDATE,
-        actor=actor,
-        instance=record,
-        organization=record.organization,
-        before=before,
-        after=record_snapshot(record),
-        reason=str(steps.step_label(number)),
-    )
+    _save(actor, record, before, str(steps.step_label(number)))
     return step
 
 
@@ -418,19 +443,17 @@ def _whole_periods(start: date, end: date, months: int) -> int:
     return count
 
 
-def under_probation(member: Member, on: date) -> bool:
-    """留党察看 not yet lifted on ``on``: a punishment with its end date still to come, or a
-    留党察看 recorded without an end date (nothing says the rights were restored)."""
-    return (
-        RewardOrPunishment.objects.filter(
-            member=member, kind=RewardOrPunishment.Kind.PUNISHMENT, decided_on__lte=on
-        )
-        .filter(
-            Q(under_probation_until__gte=on)
-            | Q(under_probation_until__isnull=True, title__contains="留党察看")
-        )
-        .exists()
+def under_probation_q(on: date) -> Q:
+    """Punishments that keep a member under 留党察看 on ``on``: the end date still to come, or
+    a 留党察看 recorded without an end date (nothing says the rights were restored)."""
+    return Q(kind=RewardOrPunishment.Kind.PUNISHMENT, decided_on__lte=on) & (
+        Q(under_probation_until__gte=on)
+        | Q(under_probation_until__isnull=True, title__contains="留党察看")
     )
+
+
+def under_probation(member: Member, on: date) -> bool:
+    return RewardOrPunishment.objects.filter(under_probation_q(on), member=member).exists()
 
 
 def check_sponsors(record, step, data, done, book):
@@ -543,12 +566,7 @@ def full_members_on(branch: Organization, on: date) -> int:
     day, less those under 留党察看 (who have no vote until their rights are restored)."""
     from dangjian.orglife.services import members_on
 
-    suspended = RewardOrPunishment.objects.filter(
-        member=OuterRef("pk"), kind=RewardOrPunishment.Kind.PUNISHMENT, decided_on__lte=on
-    ).filter(
-        Q(under_probation_until__gte=on)
-        | Q(under_probation_until__isnull=True, title__contains="留党察看")
-    )
+    suspended = RewardOrPunishment.objects.filter(under_probation_q(on), member=OuterRef("pk"))
     return (
         members_on(branch, on)
         .filter(membership=Membership.FULL)
@@ -774,20 +792,12 @@ def _enter_roster(actor, record: DevelopmentRecord) -> Member:
 def _make_full(actor, record: DevelopmentRecord, approved_on: date) -> None:
     """Conversion approved: a full member from the day the probation ended (转正时间为预备期满
     之日), on the roster and in its history."""
-    member = Member.objects.select_for_update().get(pk=record.member_id)
-    before = member_snapshot(member)
-    member.membership = Membership.FULL
-    member.full_member_on = record.probation_ends_on
-    member.version += 1
-    member.save()
-    audit(
-        AuditAction.UPDATE,
-        actor=actor,
-        instance=member,
-        organization=member.organization,
-        before=before,
-        after=member_snapshot(member),
-        reason=_("预备党员转为正式党员（上级党委%(day)s批准）") % {"day": approved_on.isoformat()},
+    _change_member(
+        actor,
+        record.member_id,
+        _("预备党员转为正式党员（上级党委%(day)s批准）") % {"day": approved_on.isoformat()},
+        membership=Membership.FULL,
+        full_member_on=record.probation_ends_on,
     )
 
 
@@ -891,17 +901,7 @@ def extend_probation(actor, record: DevelopmentRecord, months: int, day: date, r
     record.extension_decided_on = day
     record.extension_reason = reason[:200]
     record.probation_ends_on = add_months(record.probation_ends_on, int(months))
-    record.version += 1
-    record.save()
-    audit(
-        AuditAction.UPDATE,
-        actor=actor,
-        instance=record,
-        organization=record.organization,
-        before=before,
-        after=record_snapshot(record),
-        reason=reason,
-    )
+    _save(actor, record, before, reason)
     return record
 
 
@@ -921,35 +921,17 @@ def close_record(actor, record: DevelopmentRecord, day: date, reason: str) -> De
     if record.stage == Stage.PROBATIONARY:
         require(actor, Perm.APPROVE_DEVELOPMENT, approver_organization(record))
         record.outcome = Outcome.DISQUALIFIED
-        member = Member.objects.select_for_update().get(pk=record.member_id)
-        member_before = member_snapshot(member)
-        member.standing = Standing.LEFT
-        member.version += 1
-        member.save()
-        audit(
-            AuditAction.UPDATE,
-            actor=actor,
-            instance=member,
-            organization=member.organization,
-            before=member_before,
-            after=member_snapshot(member),
-            reason=_("取消预备党员资格：%(reason)s") % {"reason": reason},
+        _change_member(
+            actor,
+            record.member_id,
+            _("取消预备党员资格：%(reason)s") % {"reason": reason},
+            standing=Standing.LEFT,
         )
     else:
         require(actor, Perm.MANAGE_DEVELOPMENT, record.organization)
         record.outcome = Outcome.STOPPED
     record.closed_on, record.closed_reason = day, reason[:200]
-    record.version += 1
-    record.save()
-    audit(
-        AuditAction.UPDATE,
-        actor=actor,
-        instance=record,
-        organization=record.organization,
-        before=before,
-        after=record_snapshot(record),
-        reason=reason,
-    )
+    _save(actor, record, before, reason)
     return record
 
 

@@ -67,6 +67,18 @@ SECTOR_PROFILE = {
 }
 
 
+def demo_id_number(rng: random.Random, used: set[str], birth: date, male: bool) -> str:
+    """A valid GB 11643 number for ``birth`` and the gender, from the fictional city's
+    districts, not in ``used`` (which it joins)."""
+    while True:
+        sequence = rng.randrange(0, 499) * 2 + (1 if male else 0)
+        first17 = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{sequence:03d}"
+        number = first17 + idnumber.check_character(first17)
+        if number not in used:
+            used.add(number)
+            return number
+
+
 class MemberGenerator:
     def __init__(self, seed: int, scale: str, today: date):
         self.rng = random.Random(f"members-{seed}")
@@ -79,13 +91,7 @@ class MemberGenerator:
         return self.today - timedelta(days=self.rng.randint(low * 365, high * 365))
 
     def id_number(self, birth: date, male: bool) -> str:
-        while True:
-            sequence = self.rng.randrange(0, 499) * 2 + (1 if male else 0)
-            first17 = f"{self.rng.choice(REGIONS)}{birth:%Y%m%d}{sequence:03d}"
-            number = first17 + idnumber.check_character(first17)
-            if number not in self.used_ids:
-                self.used_ids.add(number)
-                return number
+        return demo_id_number(self.rng, self.used_ids, birth, male)
 
     def member(self, organization: Organization) -> Member:
         rng = self.rng
