@@ -24,8 +24,8 @@ So unpaid = months(P → L), and
 * flagged  (≥6):  P ≤ L − 6 months;
 * warning (3–5):  L − 6 months < P ≤ L − 3 months.
 
-P ≤ m holds when each of the four is ≤ m; each is a subquery or an annotation of the
-member, so the test is one WHERE clause, with no loop over members.
+P ≤ m holds when each of the four is ≤ m; each is an EXISTS, a column or an annotation of
+the member, so the test is one WHERE clause, with no loop over members.
 
 Months paid in advance beyond L do not count (only payments for months ≤ L are looked at).
 Members on the roster in normal standing only (the floating and lost-contact have their own
@@ -33,7 +33,7 @@ flags); a member whose base in force at L is an approved exemption owes nothing 
 out.
 """
 
-from django.db.models import DateField, OuterRef, Q, Subquery, Value
+from django.db.models import DateField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -100,26 +100,31 @@ def members_in_arrears(ctx: FlagContext, at_most, after=None):
             exempt_until=Subquery(exempt_until, output_field=DateField()),
         )
         # No base yet: the ledger has not started for the member, nothing can be in arrears.
-        .filter(first_base__isnull=False)
+        .filter(Exists(DuesBase.objects.filter(member=OuterRef("pk"))))
         .exclude(reduction_at_last=Reduction.EXEMPT)
-        .filter(unpaid_since_at_most(at_most))
+        .filter(unpaid_since_at_most(at_most, last))
     )
     if after is not None:
-        members = members.exclude(unpaid_since_at_most(after))
+        members = members.exclude(unpaid_since_at_most(after, last))
     return members.select_related("organization").order_by("organization__path", "name")
 
 
-def unpaid_since_at_most(month) -> Q:
-    """P ≤ ``month``: each month P is the latest of is ≤ ``month``. The last paid month (if
-    any) is ≤ m; the month of joining is ≤ m; the month before the first base is ≤ m, i.e.
-    the base begins in or before m + 1; the last exempt month (if any) is ≤ m, i.e. the
-    exemption ended by m + 1. Every term is true or false, never NULL, so that the warning's
-    ``exclude`` of this condition is its exact complement."""
+def unpaid_since_at_most(month, last) -> Q:
+    """P ≤ ``month``: each month P is the latest of is ≤ ``month``. No payment for a month
+    after m up to L (so the last paid month, if any, is ≤ m); joined before m + 1; a base
+    beginning in or before m + 1 (the month before the first base is ≤ m); the last exempt
+    month (if any) ≤ m, i.e. the exemption ended by m + 1. The first three are written on
+    the member's own columns and indexed lookups rather than on the annotations, so that the
+    count (which drops the annotations it does not filter on) stays cheap over a city. Every
+    term is true or false, never NULL, so that the warning's ``exclude`` of this condition is
+    its exact complement."""
     following = add_months(month, 1)
+    paid_after = DuesPayment.objects.filter(member=OuterRef("pk"), month__gt=month, month__lte=last)
+    based_by = DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=following)
     return (
-        (Q(last_payment__isnull=True) | Q(last_payment__lte=month))
-        & Q(joined_month__lte=month)
-        & Q(first_base__lte=following)
+        ~Exists(paid_after)
+        & Q(joined_on__lt=following)
+        & Exists(based_by)
         & (Q(exempt_until__isnull=True) | Q(exempt_until__lte=following))
     )
 
