@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.organizations.forms import DateInput, OrganizationPicker
 from dangjian.organizations.models import Organization, OrgType
 
-from .choices import Category, Education, Gender, Membership, Standing
+from .choices import ETHNICITIES, Category, Education, Gender, Membership, Occupation, Standing
 from .models import Member
 from .services import EDIT_FIELDS, MEMBER_FIELDS
 
@@ -83,6 +83,23 @@ AGE_BANDS = [
     ("61-70", _("61至70岁")),
     ("71-", _("71岁及以上")),
 ]
+PARTY_AGE_BANDS = [
+    ("", _("全部党龄")),
+    ("-5", _("党龄5年及以下")),
+    ("6-10", _("党龄6至10年")),
+    ("11-20", _("党龄11至20年")),
+    ("21-30", _("党龄21至30年")),
+    ("31-40", _("党龄31至40年")),
+    ("41-50", _("党龄41至50年")),
+    ("51-", _("党龄51年及以上")),
+]
+# 汉族 and 少数民族 first: the statistics link to them.
+ETHNICITY_FILTER = [
+    ("", _("全部民族")),
+    ("汉族", _("汉族")),
+    ("minority", _("少数民族")),
+    *[(e, e) for e in ETHNICITIES if e != "汉族"],
+]
 SORTS = [
     ("name", _("按姓名")),
     ("joined_on", _("按入党日期")),
@@ -115,8 +132,17 @@ class RosterFilter(forms.Form):
     )
     age = forms.ChoiceField(label=_("年龄段"), required=False, choices=AGE_BANDS)
     education = forms.ChoiceField(
-        label=_("学历"), required=False, choices=with_all(Education.choices, _("全部学历"))
+        label=_("学历"),
+        required=False,
+        choices=with_all(
+            [*Education.choices, ("college_or_above", _("大专及以上"))], _("全部学历")
+        ),
     )
+    occupation = forms.ChoiceField(
+        label=_("工作岗位"), required=False, choices=with_all(Occupation.choices, _("全部岗位"))
+    )
+    ethnicity = forms.ChoiceField(label=_("民族"), required=False, choices=ETHNICITY_FILTER)
+    party_age = forms.ChoiceField(label=_("党龄"), required=False, choices=PARTY_AGE_BANDS)
     joined_year = forms.IntegerField(
         label=_("入党年份"), required=False, min_value=1921, max_value=2100
     )

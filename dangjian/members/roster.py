@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from dangjian.organizations.models import Organization
 
-from .choices import ON_ROSTER
+from .choices import ON_ROSTER, Education, Membership
 from .models import Member
 
 PAGE_SIZE = 50
@@ -40,6 +40,40 @@ def age_band_q(band: str, today: date) -> Q:
     return q
 
 
+def _since_q(lookup: str, day: date) -> Q:
+    """The member's 党龄 start (conversion date; the date of joining where a record imported
+    without one lacks it) compared with ``day``."""
+    return Q(full_member_on__isnull=False, **{f"full_member_on__{lookup}": day}) | Q(
+        full_member_on__isnull=True, **{f"joined_on__{lookup}": day}
+    )
+
+
+def party_age_band_q(band: str, today: date) -> Q:
+    """Full members whose years of membership (党龄, counted from becoming a full member,
+    党章 art.7) on ``today`` are within ``band`` ("6-10", "-5", "51-")."""
+    low, _, high = band.partition("-")
+    q = Q(membership=Membership.FULL)
+    if low:
+        q &= _since_q("lte", years_before(today, int(low)))
+    if high:
+        q &= _since_q("gt", years_before(today, int(high) + 1))
+    return q
+
+
+HAN = "汉族"
+COLLEGE_OR_ABOVE = (Education.POSTGRADUATE, Education.BACHELOR, Education.COLLEGE)
+
+
+def ethnicity_q(value: str) -> Q:
+    return ~Q(ethnicity=HAN) if value == "minority" else Q(ethnicity=value)
+
+
+def education_q(value: str) -> Q:
+    if value == "college_or_above":
+        return Q(education__in=COLLEGE_OR_ABOVE)
+    return Q(education=value)
+
+
 def filter_roster(members: QuerySet, data: dict, anchor: Organization | None, today: date):
     """Apply the roster filters (cleaned RosterFilter data) to an already scoped queryset."""
     if anchor is not None:
@@ -51,11 +85,17 @@ def filter_roster(members: QuerySet, data: dict, anchor: Organization | None, to
     members = (
         members.filter(standing=standing) if standing else members.filter(standing__in=ON_ROSTER)
     )
-    for field in ("membership", "category", "gender", "education"):
+    for field in ("membership", "category", "gender", "occupation"):
         if data.get(field):
             members = members.filter(**{field: data[field]})
+    if data.get("education"):
+        members = members.filter(education_q(data["education"]))
+    if data.get("ethnicity"):
+        members = members.filter(ethnicity_q(data["ethnicity"]))
     if data.get("age"):
         members = members.filter(age_band_q(data["age"], today))
+    if data.get("party_age"):
+        members = members.filter(party_age_band_q(data["party_age"], today))
     if data.get("joined_year"):
         members = members.filter(joined_on__year=data["joined_year"])
     if data.get("q"):
