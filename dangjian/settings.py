@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "dangjian.reminders",
     "dangjian.dues",
     "dangjian.development",
+    "dangjian.reports",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("audit/", include("dangjian.audit.urls")),
     path("rules/", include("dangjian.rules.urls")),
     path("reminders/", include("dangjian.reminders.urls")),
+    path("reports/", include("dangjian.reports.urls")),
     path("api/", include("dangjian.api_urls")),
 ]

@@ -40,6 +40,8 @@ class Perm(StrEnum):
     MANAGE_DEVELOPMENT = "development.manage"  # record the branch's steps
     # the higher committee's steps (filing, pre-review, approval) on the branches below it
     APPROVE_DEVELOPMENT = "development.approve"
+    VIEW_STATISTICS = "reports.view"  # statistics, dashboards, report drafts of the subtree
+    MANAGE_REPORT_TEMPLATES = "reports.manage_templates"  # edit the report templates
     MANAGE_USERS = "accounts.manage"
     MANAGE_RULES = "rules.manage"
     MANAGE_SECURITY = "security.manage"
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_DUES,
             Perm.VIEW_DEVELOPMENT,
             Perm.MANAGE_DEVELOPMENT,
+            Perm.VIEW_STATISTICS,
         }
     ),
     Role.SECRETARY: frozenset(
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_DUES,
             Perm.VIEW_DEVELOPMENT,
             Perm.MANAGE_DEVELOPMENT,
+            Perm.VIEW_STATISTICS,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -97,11 +101,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_DEVELOPMENT,
             Perm.MANAGE_DEVELOPMENT,
             Perm.APPROVE_DEVELOPMENT,
+            Perm.VIEW_STATISTICS,
+            Perm.MANAGE_REPORT_TEMPLATES,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
         }
     ),
-    Role.SYSTEM_ADMIN: frozenset({Perm.VIEW_ORGANIZATION, Perm.MANAGE_USERS, Perm.MANAGE_RULES}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {
+            Perm.VIEW_ORGANIZATION,
+            Perm.MANAGE_USERS,
+            Perm.MANAGE_RULES,
+            Perm.MANAGE_REPORT_TEMPLATES,
+        }
+    ),
     Role.SECURITY_ADMIN: frozenset({Perm.VIEW_ORGANIZATION, Perm.MANAGE_SECURITY}),
     Role.AUDIT_ADMIN: frozenset({Perm.VIEW_ORGANIZATION, Perm.VIEW_AUDIT}),
 }

@@ -17,6 +17,7 @@ def navigation(request):
             "life": has_perm_anywhere(user, Perm.VIEW_LIFE),
             "development": has_perm_anywhere(user, Perm.VIEW_DEVELOPMENT),
             "dues": has_perm_anywhere(user, Perm.VIEW_DUES),
+            "statistics": has_perm_anywhere(user, Perm.VIEW_STATISTICS),
             "own_record": hasattr(user, "member"),
         }
     }
