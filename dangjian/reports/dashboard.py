@@ -93,7 +93,13 @@ def columns_bar(table: Table, keys: list[str] | None = None, horizontal=False) -
         )
         for c in columns
     ]
-    category = {"type": "category", "data": labels, "axisLabel": {"interval": 0}}
+    if horizontal:
+        # long names (the flags) would squeeze the plot to nothing on a phone: cut them
+        label = {"interval": 0, "width": 110, "overflow": "truncate"}
+        category = {"type": "category", "data": labels, "axisLabel": label, "inverse": True}
+    else:
+        label = {"interval": 0, "rotate": 35, "width": 90, "overflow": "truncate"}
+        category = {"type": "category", "data": labels, "axisLabel": label}
     value = {"type": "value"}
     return {
         "color": PALETTE,
@@ -122,7 +128,12 @@ def children_bar(table: Table, key: str, share: bool = False, limit: int = 30) -
         "tooltip": {"trigger": "axis"},
         "grid": {"left": "3%", "right": "4%", "bottom": "3%", "containLabel": True},
         "xAxis": {"type": "value", "max": 100} if share else {"type": "value"},
-        "yAxis": {"type": "category", "data": labels, "inverse": True},
+        "yAxis": {
+            "type": "category",
+            "data": labels,
+            "inverse": True,
+            "axisLabel": {"width": 110, "overflow": "truncate"},
+        },
         "series": [{"type": "bar", "data": data, "name": column.label}],
     }
 

@@ -17,9 +17,24 @@
         if (data.url) window.location.href = data.url;
       });
       el.dataset.drawn = "1";
-      window.addEventListener("resize", function () { chart.resize(); });
     });
   }
+  // One listener for every chart on the page, whatever htmx has swapped in or out.
+  window.addEventListener("resize", function () {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      var chart = echarts.getInstanceByDom(el);
+      if (chart) chart.resize();
+    });
+  });
+  // A panel that failed to load says so instead of "正在统计……" for ever.
+  document.addEventListener("htmx:responseError", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList.contains("panel")) {
+      var note = target.querySelector("p");
+      if (note) note.textContent = "统计失败，请稍后刷新页面重试。";
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!window.echarts) return;
