@@ -76,10 +76,7 @@ def organization_tables(organization: Organization, today: date) -> list[Table]:
     aggregates = {
         "total": Count("pk", filter=organization_q),
         **{f"type__{v}": Count("pk", filter=Q(org_type=v)) for v in OrgType.values},
-        **{
-            f"sector__{v}": Count("pk", filter=organization_q & Q(sector=v))
-            for v in Sector.values
-        },
+        **{f"sector__{v}": Count("pk", filter=organization_q & Q(sector=v)) for v in Sector.values},
         "term__elected": Count("pk", filter=elected),
         "term__term_recorded": Count("pk", filter=elected & Q(term_started_on__isnull=False)),
         "term__term_overdue": Count("pk", filter=elected & Q(term_due_on__lt=today)),
