@@ -120,13 +120,7 @@ def approver_organization(record: DevelopmentRecord) -> Organization:
     """Where the higher committee's steps are decided: the nearest 党委 (or 党工委) above the
     branch — above a 党总支, which has no power to approve (基层党委审批)."""
     branch = record.organization
-    steplen = Organization.steplen
-    above = [branch.path[:i] for i in range(steplen, len(branch.path), steplen)]
-    committee = (
-        Organization.objects.filter(path__in=above, org_type__in=COMMITTEE_TYPES)
-        .order_by("-depth")
-        .first()
-    )
+    committee = Organization.objects.above(branch).filter(org_type__in=COMMITTEE_TYPES).last()
     return committee or Organization.objects.get_parent(branch) or branch
 
 

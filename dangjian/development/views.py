@@ -96,9 +96,7 @@ def check(request, permission: str, organization: Organization) -> None:
 
 def ancestors(request, organization: Organization):
     """The organizations above ``organization`` that the user may also see, top first."""
-    steplen = Organization.steplen
-    paths = [organization.path[:i] for i in range(steplen, len(organization.path), steplen)]
-    return scoped_organizations(request).filter(path__in=paths).order_by("depth")
+    return scoped_organizations(request).above(organization)
 
 
 # ---- the pipeline ----

@@ -98,11 +98,7 @@ def year_from(request) -> int:
 
 def ancestors(request, organization: Organization):
     """The organizations above ``organization`` that the user may also see, top first."""
-    return (
-        Organization.objects.for_user(request.user, Perm.VIEW_DUES)
-        .filter(path__in=[organization.path[:i] for i in range(4, len(organization.path), 4)])
-        .order_by("depth")
-    )
+    return Organization.objects.for_user(request.user, Perm.VIEW_DUES).above(organization)
 
 
 def month_links(month: date) -> dict:

@@ -136,6 +136,12 @@ class Organization(MP_Node):
     def parent_path(self) -> str:
         return self.path[: -self.steplen]
 
+    @property
+    def ancestor_paths(self) -> list[str]:
+        """The paths of the organizations above this one, top first."""
+        step = self.steplen
+        return [self.path[:i] for i in range(step, len(self.path), step)]
+
     def six_haves(self) -> list[tuple[str, bool]]:
         return [(label, getattr(self, field)) for field, label in SIX_HAVES]
 

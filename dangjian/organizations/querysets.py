@@ -66,6 +66,10 @@ class OrganizationQuerySet(MP_NodeQuerySet):
             qs = qs.exclude(pk=organization.pk)
         return qs
 
+    def above(self, organization):
+        """The organizations above ``organization``, top first (its breadcrumbs)."""
+        return self.filter(path__in=organization.ancestor_paths).order_by("depth")
+
     def for_user(self, user, permission: str | None = None):
         """What ``user`` may see (or act on with ``permission``): the subtrees of their grants.
 

@@ -213,9 +213,9 @@ def matrix_view(request, pk: int):
             "requirements": owed,
             "rows": rows,
             "totals": [(r, totals[r.kind]) for r in owed],
-            "ancestors": Organization.objects.for_user(request.user, Perm.VIEW_LIFE)
-            .filter(path__in=[organization.path[:i] for i in range(4, len(organization.path), 4)])
-            .order_by("depth"),
+            "ancestors": Organization.objects.for_user(request.user, Perm.VIEW_LIFE).above(
+                organization
+            ),
         },
     )
 

@@ -29,10 +29,7 @@ def visible_templates(user, organization: Organization | None = None):
             return ReportTemplate.objects.all()
         targets = list(Organization.objects.filter(path__in=paths))
     for target in targets:
-        ancestors = [
-            target.path[:i] for i in range(target.steplen, len(target.path) + 1, target.steplen)
-        ]
-        q |= Q(organization__path__in=ancestors)
+        q |= Q(organization__path__in=[*target.ancestor_paths, target.path])
         if organization is None:
             q |= Q(organization__in=Organization.objects.within(target))
     return ReportTemplate.objects.filter(q).select_related("organization")

@@ -41,13 +41,7 @@ def get_organization(request, pk: int) -> Organization:
 
 
 def ancestors(request, organization: Organization):
-    steplen = Organization.steplen
-    paths = [organization.path[:i] for i in range(steplen, len(organization.path), steplen)]
-    return (
-        Organization.objects.for_user(request.user, Perm.VIEW_STATISTICS)
-        .filter(path__in=paths)
-        .order_by("depth")
-    )
+    return Organization.objects.for_user(request.user, Perm.VIEW_STATISTICS).above(organization)
 
 
 def period_context(period: Period, today) -> dict:
