@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import record as audit
-from dangjian.members.template_xlsx import write_row
+from dangjian.members.template_xlsx import header_row, write_row
 from dangjian.organizations.models import Organization
 
 from . import steps
@@ -35,15 +35,7 @@ CHUNK = 2_000
 def _header(sheet, titles: list[str], widths: list[int]) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    font = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor="C8102E")
-    alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    cells = []
-    for text in titles:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font, cell.fill, cell.alignment = font, fill, alignment
-        cells.append(cell)
-    sheet.append(cells)
+    header_row(sheet, titles)
 
 
 def _title(sheet, text: str) -> None:

@@ -143,6 +143,17 @@ def _header_style():
     )
 
 
+def header_row(sheet, titles: list[str]) -> None:
+    """Append the column titles of a write-only sheet in the house style (white on red)."""
+    font, fill, alignment = _header_style()
+    cells = []
+    for text in titles:
+        cell = WriteOnlyCell(sheet, text)
+        cell.font, cell.fill, cell.alignment = font, fill, alignment
+        cells.append(cell)
+    sheet.append(cells)
+
+
 def _codes_sheet(workbook: Workbook) -> dict[str, str]:
     """A hidden sheet with one column per coded column; returns field → range reference."""
     sheet = workbook.create_sheet(CODES_SHEET)

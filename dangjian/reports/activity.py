@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -30,22 +30,19 @@ from dangjian.orglife.models import Meeting
 from dangjian.orglife.requirements import requirements_for_organization
 
 from .periods import Period
-from .tables import Column, Row, Table, child_rows, percent, prefix_length, total_row
+from .tables import (
+    Column,
+    Row,
+    Table,
+    child_rows,
+    grouped_by_child,
+    percent,
+    prefix_length,
+    total_row,
+)
 
 CENT = Decimal("0.01")
 ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
-def _grouped(queryset, path_field: str, organization: Organization, **aggregates):
-    """``aggregates`` of ``queryset`` grouped by the child of ``organization`` each row's
-    organization lies under: {path prefix: {name: value}}."""
-    rows = (
-        queryset.annotate(child=Substr(path_field, 1, prefix_length(organization)))
-        .values("child")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    return {row.pop("child"): row for row in rows}
 
 
 def _table(organization, key, title, columns, counts, **kwargs) -> Table:
@@ -69,7 +66,7 @@ def meeting_table(organization: Organization, period: Period) -> Table:
         status=MeetingStatus.HELD,
         date__range=(period.start, period.end),
     )
-    counts = _grouped(
+    counts = grouped_by_child(
         meetings,
         "organization__path",
         organization,
@@ -159,7 +156,7 @@ def development_table(organization: Organization, period: Period) -> Table:
     records = DevelopmentRecord.objects.filter(
         organization__in=Organization.objects.within(organization)
     )
-    counts = _grouped(
+    counts = grouped_by_child(
         records,
         "organization__path",
         organization,
@@ -211,7 +208,7 @@ def dues_table(organization: Organization, period: Period) -> Table:
     """Dues paid for the months of the period, and special contributions received in it."""
     within = Organization.objects.within(organization)
     months = (period.start, period.end)
-    paid = _grouped(
+    paid = grouped_by_child(
         DuesPayment.objects.filter(member__organization__in=within, month__range=months),
         "member__organization__path",
         organization,
@@ -219,7 +216,7 @@ def dues_table(organization: Organization, period: Period) -> Table:
         members=Count("member", distinct=True),
         collected=Coalesce(Sum("amount_paid"), ZERO),
     )
-    special = _grouped(
+    special = grouped_by_child(
         SpecialContribution.objects.filter(
             member__organization__in=within, date__range=(period.start, period.end)
         ),

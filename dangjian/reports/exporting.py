@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dangjian.members.template_xlsx import write_row
+from dangjian.members.template_xlsx import header_row, write_row
 
 from .tables import Table
 
@@ -25,18 +25,6 @@ def _bold(sheet, text: str, size: int = 12):
     cell = WriteOnlyCell(sheet, text)
     cell.font = Font(bold=True, size=size)
     return cell
-
-
-def _header(sheet, titles: list[str]) -> None:
-    font = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor="C8102E")
-    alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    cells = []
-    for text in titles:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font, cell.fill, cell.alignment = font, fill, alignment
-        cells.append(cell)
-    sheet.append(cells)
 
 
 def _number(value):
@@ -78,7 +66,7 @@ def section_workbook(title: str, scope: str, period_label: str, today: date, tab
             headers.append(column.label)
             if column.percent and table.base:
                 headers.append(_("%(label)s占比（%%）") % {"label": column.label})
-        _header(sheet, headers)
+        header_row(sheet, headers)
         for row in table.rows:
             label = row.label + (_("（本级）") if row.is_self else "")
             write_row(sheet, _values(table, row, label))

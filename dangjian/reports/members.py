@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Q
-from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ from dangjian.members.roster import (
 )
 from dangjian.organizations.models import Organization
 
-from .tables import Column, Row, Table, child_rows, prefix_length, total_row
+from .tables import Column, Row, Table, child_rows, grouped_by_child, split_tables, total_row
 
 AGE_BANDS = [
     ("-30", "30岁及以下"),
@@ -183,22 +182,11 @@ def member_tables(organization: Organization, today: date) -> list[Table]:
     for key, _title, buckets in dims:
         for bucket in buckets:
             aggregates[f"{key}__{bucket.key}"] = Count("pk", filter=bucket.q)
-    rows = (
-        roster_members(organization)
-        .annotate(
-            child=Substr("organization__path", 1, prefix_length(organization)),
+    counts_by_dim = split_tables(
+        grouped_by_child(
+            roster_members(organization), "organization__path", organization, **aggregates
         )
-        .values("child")
-        .annotate(**aggregates)
-        .order_by()
     )
-    counts_by_dim: dict[str, dict[str, dict]] = {key: {} for key, _t, _b in dims}
-    for item in rows:
-        child = item.pop("child")
-        total = item.pop("total")
-        for name, n in item.items():
-            key, bucket = name.split("__", 1)
-            counts_by_dim[key].setdefault(child, {"total": total})[bucket] = n
     tables = []
 
     def link(org, column, own=False):
@@ -208,7 +196,7 @@ def member_tables(organization: Organization, today: date) -> list[Table]:
         columns = [Column("total", _("党员总数"), {})] + [
             Column(b.key, b.label, b.filters, percent=True) for b in buckets
         ]
-        counts = counts_by_dim[key]
+        counts = counts_by_dim.get(key, {})
         tables.append(
             Table(
                 key=key,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from dangjian.organizations.rules import (
 )
 from dangjian.organizations.services import add_months, rulebook_for
 
-from .tables import Column, Table, child_rows, prefix_length, total_row
+from .tables import Column, Table, child_rows, grouped_by_child, split_tables, total_row
 
 
 def organization_list_link(anchor: Organization):
@@ -87,24 +86,12 @@ def organization_tables(organization: Organization, today: date) -> list[Table]:
         "term__needs_secretary": Count("pk", filter=needs_secretary),
         "term__secretary_missing": Count("pk", filter=needs_secretary & Q(has_secretary=False)),
     }
-    rows = (
-        Organization.objects.within(organization)
-        .active()
-        .annotate(
-            child=Substr("path", 1, prefix_length(organization)),
-            has_secretary=Exists(secretary),
+    subtree = Organization.objects.within(organization).active()
+    counts = split_tables(
+        grouped_by_child(
+            subtree.annotate(has_secretary=Exists(secretary)), "path", organization, **aggregates
         )
-        .values("child")
-        .annotate(**aggregates)
-        .order_by()
     )
-    counts = {"type": {}, "sector": {}, "term": {}}
-    for item in rows:
-        child = item.pop("child")
-        total = item.pop("total")
-        for name, n in item.items():
-            table, key = name.split("__", 1)
-            counts[table].setdefault(child, {"total": total})[key] = n
     link = organization_list_link(organization)
     tables = []
     for key, group, title, columns, base in (
@@ -112,7 +99,7 @@ def organization_tables(organization: Organization, today: date) -> list[Table]:
         ("sectors", "sector", _("党组织所在单位类别"), sector_columns, "total"),
         ("terms", "term", _("班子与任期"), term_columns, "elected"),
     ):
-        table_counts = counts[group]
+        table_counts = counts.get(group, {})
         tables.append(
             Table(
                 key=key,

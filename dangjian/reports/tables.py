@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models.functions import Substr
+
 from dangjian.organizations.models import Organization
 from dangjian.organizations.querysets import path_range_q
 
@@ -152,3 +154,30 @@ def total_row(organization: Organization, counts: dict[str, dict], columns) -> R
 
 def prefix_length(organization: Organization) -> int:
     return len(organization.path) + Organization.steplen
+
+
+def grouped_by_child(queryset, path_field: str, organization: Organization, **aggregates):
+    """``aggregates`` of ``queryset`` grouped by the child of ``organization`` each row's
+    organization lies under (``path_field`` is that organization's path): {path prefix:
+    {name: value}}. One aggregate query; the organization's own rows come under its path."""
+    rows = (
+        queryset.annotate(child=Substr(path_field, 1, prefix_length(organization)))
+        .values("child")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def split_tables(grouped: dict[str, dict]) -> dict[str, dict[str, dict]]:
+    """Aggregates named ``<table>__<column>`` (plus one ``total``) as the counts of each
+    table: {table: {path prefix: {column: value, "total": total}}}."""
+    tables: dict[str, dict[str, dict]] = {}
+    for child, values in grouped.items():
+        total = values["total"]
+        for name, n in values.items():
+            if name == "total":
+                continue
+            table, column = name.split("__", 1)
+            tables.setdefault(table, {}).setdefault(child, {"total": total})[column] = n
+    return tables
