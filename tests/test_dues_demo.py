@@ -12,8 +12,16 @@ from django.core.management import call_command
 from dangjian.core.flags import FLAGS, FlagContext
 from dangjian.dues import services
 from dangjian.dues.demo import DuesGenerator
+from dangjian.dues.derived import refresh_ledger
 from dangjian.dues.flags import last_completed_month
-from dangjian.dues.models import DuesBase, DuesPayment, PaymentKind, Reduction, SpecialContribution
+from dangjian.dues.models import (
+    DuesBase,
+    DuesPayment,
+    PaymentKind,
+    Reduction,
+    SpecialContribution,
+    UnpaidRun,
+)
 from dangjian.dues.rates import DEFAULT_TABLE, DuesCategory
 from dangjian.members.choices import ON_ROSTER
 from dangjian.members.models import Member
@@ -236,3 +244,19 @@ def test_other_days_of_the_year(today):
         assert payment.amount_due == services.monthly_due(payment.member, payment.month)
         assert payment.paid_on <= today
     assert flagged("dues_arrears", today) and flagged("dues_arrears_warning", today)
+
+
+def test_the_derived_data_are_those_the_services_would_keep(tiny):
+    """The bases' ends the generator writes and the runs it derives are what a refresh of
+    every member's ledger gives."""
+
+    def state():
+        runs = sorted(UnpaidRun.objects.values_list("member_id", "first_month", "last_month"))
+        ends = sorted(DuesBase.objects.values_list("pk", "effective_until"))
+        return runs, ends
+
+    seeded = state()
+    assert len(seeded[0]) > 100
+    assert any(end is not None for _pk, end in seeded[1])
+    refresh_ledger()
+    assert state() == seeded

@@ -25,6 +25,8 @@ PostgreSQL). What it writes:
   a few scattered ones and the members who have lost contact. The demo logins' branch is not
   one of the lapsed branches; one member there has a warning, for the demo secretary to see.
 * a handful of special contributions (特殊党费, ≥1000 yuan), some given with a month's dues.
+* each member's unpaid runs (what the arrears flags read), derived from the rows written by
+  the statement the services run for one member (:mod:`dangjian.dues.derived`).
 
 Seeding is a bulk load: it writes no audit events.
 """
@@ -48,7 +50,15 @@ from dangjian.organizations.models import Organization, Sector
 from dangjian.orglife.demo import insert_rows
 from dangjian.rules.registry import RuleBook
 
-from .models import DuesBase, DuesPayment, PaymentKind, Reduction, SpecialContribution
+from .derived import refresh_unpaid_runs
+from .models import (
+    DuesBase,
+    DuesPayment,
+    PaymentKind,
+    Reduction,
+    SpecialContribution,
+    UnpaidRun,
+)
 from .rates import CENT, INCOME_CATEGORIES, DuesCategory, RateTable, to_cents
 from .rules import ARREARS_MONTHS, ARREARS_WARNING_MONTHS, BACKPAY_MONTHS
 
@@ -126,6 +136,7 @@ BASE_FIELDS = (
     "member",
     "year",
     "effective_from",
+    "effective_until",
     "category",
     "monthly_income",
     "fixed_amount",
@@ -229,7 +240,7 @@ def clear_dues_data() -> None:
     """Delete every dues record. Plain DELETEs: the ORM's would first load every payment
     (special contributions point at them)."""
     with connection.cursor() as cursor:
-        for model in (SpecialContribution, DuesPayment, DuesBase):
+        for model in (UnpaidRun, SpecialContribution, DuesPayment, DuesBase):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -571,12 +582,13 @@ class DuesGenerator:
     def member_rows(self, person: Person) -> None:
         bases = self.bases(person)
         clerk = self.clerk_id if person.branch.exemplary else None
-        for base in bases:
+        for base, following in zip(bases, [*bases[1:], None], strict=True):
             self._bases.append(
                 (
                     person.id,
                     base.start // 12,
                     self.months[base.start],
+                    self.months[following.start] if following else None,
                     base.category,
                     base.income,
                     base.fixed,
@@ -690,5 +702,6 @@ class DuesGenerator:
         for person in people:
             self.member_rows(person)
         self.flush()
+        refresh_unpaid_runs()
         self.special_contributions(people)
         return self.summary

@@ -4,6 +4,11 @@ One line per member owing dues that month in the organization's subtree, in tree
 order, then a totals row. Rows are streamed (openpyxl write-only) to a temporary file, so
 memory does not grow with the subtree; text a spreadsheet would take for a formula gets a
 leading apostrophe, as in the roster export.
+
+The lines are read as plain values (no Member rows: their encrypted ID number is not on the
+sheet) and written as plain values, but for the three amounts, which need their number
+format: a cell each, made once and given each line's value (a write-only sheet writes a row
+out as it is appended, so the same cells serve every line).
 """
 
 from __future__ import annotations
@@ -22,13 +27,22 @@ from openpyxl.utils import get_column_letter
 from dangjian.members.template_xlsx import DATE_FORMAT, neutralize
 from dangjian.organizations.models import Organization
 
-from .models import PaymentKind
+from .models import PaymentKind, Reduction
+from .rates import INCOME_CATEGORIES
 from .rules import DUES_CITATION
-from .services import Collection
-from .statistics import SheetRow, sheet_members, sheet_row, table_for_organization
+from .services import Collection, due_from_columns
+from .statistics import (
+    BASE_COLUMNS,
+    SHORT_CATEGORY,
+    percent_label,
+    percent_of_income,
+    sheet_members,
+    table_for_organization,
+)
 
 CHUNK = 2_000
 MONEY_FORMAT = "#,##0.00"
+MONEY_COLUMNS = (4, 6, 7)  # income, due, paid (0-based)
 # (header, width); the sheet's columns in order
 COLUMNS = (
     ("序号", 6),
@@ -68,41 +82,81 @@ def _cell(sheet, value, *, number_format: str | None = None, font=None):
     return cell
 
 
-def row_note(row: SheetRow) -> str:
-    notes = []
-    if row.base is None:
-        notes.append(_("未确定交纳基数"))
-    elif row.base.reduction:
-        notes.append(row.base.get_reduction_display())
-    if row.payment is not None:
-        if row.payment.approved_reason:
-            notes.append(_("超期补交：%(r)s") % {"r": row.payment.approved_reason})
-        if row.payment.note:
-            notes.append(row.payment.note)
-    return "；".join(notes)
+def plain(value):
+    """A line's value as openpyxl takes it: text a spreadsheet would read as a formula
+    neutralized, an empty text no cell at all."""
+    if isinstance(value, str):
+        return neutralize(value) or None
+    return value
 
 
-def row_values(index: int, row: SheetRow) -> list:
-    base, payment = row.base, row.payment
-    if base is None:
-        category, income = "", None
-    else:
-        category = row.category_short
-        income = row.income if row.income is not None else base.fixed_amount
-    return [
-        index,
-        row.member.name,
-        row.organization_name,
-        category,
-        income,
-        row.percent_label,
-        row.due,
-        payment.amount_paid if payment else None,
-        str(PaymentKind(payment.kind).label) if payment else _("未交"),
-        payment.paid_on if payment else None,
-        row.recorder,
-        row_note(row),
-    ]
+# What a line of the sheet reads, in order (see :func:`statistics.sheet_members`).
+LINE_COLUMNS = (
+    "name",
+    "org_name",
+    *(f"b_{column}" for column in BASE_COLUMNS),
+    "p_id",
+    "p_due",
+    "p_paid",
+    "p_kind",
+    "p_paid_on",
+    "p_note",
+    "p_reason",
+    "p_recorder_name",
+    "p_recorder_username",
+)
+
+
+class Lines:
+    """The sheet's lines as lists of cell values, from rows of :data:`LINE_COLUMNS`. Labels
+    are translated once, not for every line."""
+
+    def __init__(self, table):
+        self.table = table
+        self.categories = {key: str(label) for key, label in SHORT_CATEGORY.items()}
+        self.kinds = {kind: str(kind.label) for kind in PaymentKind}
+        self.reductions = {value: str(label) for value, label in Reduction.choices if value}
+        self.unpaid = _("未交")
+        self.no_base = _("未确定交纳基数")
+        self.late = _("超期补交：%(r)s")
+
+    def values(self, index: int, row) -> list:
+        (name, org_name, category, income, fixed, reduction, reduced,
+         paid, p_due, p_paid, kind, paid_on, note, reason, recorder, username) = row  # fmt: skip
+        notes = []
+        if category is None:  # no base in force
+            label = amount = due = percent = None
+            notes.append(self.no_base)
+        else:
+            label = self.categories.get(category, "")
+            if category in INCOME_CATEGORIES:
+                amount = income if income is not None else fixed
+                percent = percent_of_income(self.table, category, income)
+            else:
+                amount, percent = fixed, None
+            due = due_from_columns(self.table, category, income, fixed, reduction, reduced)
+            if reduction:
+                notes.append(self.reductions.get(reduction, reduction))
+        if paid is not None:
+            due = p_due
+            if reason:
+                notes.append(self.late % {"r": reason})
+            if note:
+                notes.append(note)
+        return [
+            index,
+            name,
+            org_name,
+            label or "",
+            amount,
+            percent_label(percent),
+            due,
+            p_paid if paid is not None else None,
+            self.kinds[kind] if paid is not None else self.unpaid,
+            paid_on if paid is not None else None,
+            recorder or username or "",
+            "；".join(notes),
+        ]
 
 
 def export_sheet(actor, organization: Organization, month: date, total: Collection):
@@ -136,17 +190,16 @@ def export_sheet(actor, organization: Organization, month: date, total: Collecti
         cell.font, cell.fill, cell.alignment = font, fill, alignment
         header.append(cell)
     sheet.append(header)
-    members = sheet_members(Organization.objects.within(organization), month)
-    count = 0
-    for member in members.iterator(chunk_size=CHUNK):
-        count += 1
-        values = row_values(count, sheet_row(member, table, month))
-        sheet.append(
-            [
-                _cell(sheet, v, number_format=MONEY_FORMAT if i in (4, 6, 7) else None)
-                for i, v in enumerate(values)
-            ]
-        )
+    rows = sheet_members(Organization.objects.within(organization), month).values_list(
+        *LINE_COLUMNS
+    )
+    lines = Lines(table)
+    money = [_cell(sheet, None, number_format=MONEY_FORMAT) for _column in MONEY_COLUMNS]
+    for index, row in enumerate(rows.iterator(chunk_size=CHUNK), 1):
+        values = lines.values(index, row)
+        for cell, column in zip(money, MONEY_COLUMNS, strict=True):
+            cell.value, values[column] = values[column], cell
+        sheet.append([plain(value) for value in values])
     bold = Font(bold=True)
     totals = [
         _("合计"),

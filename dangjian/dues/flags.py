@@ -24,17 +24,22 @@ So unpaid = months(P → L), and
 * flagged  (≥6):  P ≤ L − 6 months;
 * warning (3–5):  L − 6 months < P ≤ L − 3 months.
 
-P ≤ m holds when each of the four is ≤ m; each is an EXISTS, a column or an annotation of
-the member, so the test is one WHERE clause, with no loop over members.
-
 Months paid in advance beyond L do not count (only payments for months ≤ L are looked at).
 Members on the roster in normal standing only (the floating and lost-contact have their own
 flags); a member whose base in force at L is an approved exemption owes nothing and is left
 out.
+
+How it is computed. The dues services keep each member's *unpaid runs* (:class:`UnpaidRun`,
+:mod:`dangjian.dues.derived`): the maximal runs of months from the first base on that are
+neither paid nor exempt. If L lies in one of them, the latest of the candidates above other
+than the month of ``joined_on`` (the last paid month ≤ L, the month before the first base,
+the end of the latest exempt period begun by L) is the month before that run; if L lies in
+none, L is paid or exempt or there is no base, and the member is not in arrears. So P ≤ m
+holds exactly when the member joined before m + 1 and one of their runs holds every month
+from m + 1 to L: one indexed range of the runs, with no search of any member's ledger.
 """
 
-from django.db.models import DateField, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +48,7 @@ from dangjian.members.choices import Standing
 from dangjian.members.models import Member
 from dangjian.organizations.services import add_months, months_between
 
-from .models import DuesBase, DuesPayment, Reduction
+from .models import UnpaidRun
 from .rules import ARREARS_MONTHS, ARREARS_WARNING_MONTHS
 
 
@@ -53,90 +58,48 @@ def last_completed_month(today):
 
 def members_in_arrears(ctx: FlagContext, at_most, after=None):
     """Members whose P (see the module's definition) is ≤ ``at_most`` and, if given,
-    > ``after``. Annotated with ``last_payment`` (None when nothing is paid),
-    ``joined_month``, ``first_base`` (the month the ledger starts for them) and
-    ``exempt_until`` (the first month after their latest exempt period begun by L; None
-    without one)."""
+    > ``after``. Annotated with ``unpaid_from``, the first month of their run of unpaid
+    months holding L."""
     last = last_completed_month(ctx.today)
-    last_payment = (
-        DuesPayment.objects.filter(member=OuterRef("pk"), month__lte=last)
-        .order_by("-month")
-        .values("month")[:1]
-    )
-    first_base = (
-        DuesBase.objects.filter(member=OuterRef("pk"))
-        .order_by("effective_from")
-        .values("effective_from")[:1]
-    )
-    base_at_last = (
-        DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=last)
-        .order_by("-effective_from")
-        .values("reduction")[:1]
-    )
-    # The first non-exempt base after an exempt one: where that exemption ends.
-    next_owing_base = (
-        DuesBase.objects.filter(
-            member=OuterRef("member"), effective_from__gt=OuterRef("effective_from")
-        )
-        .exclude(reduction=Reduction.EXEMPT)
-        .order_by("effective_from")
-        .values("effective_from")[:1]
-    )
-    exempt_until = (
-        DuesBase.objects.filter(
-            member=OuterRef("pk"), reduction=Reduction.EXEMPT, effective_from__lte=last
-        )
-        .order_by("-effective_from")
-        .annotate(until=Subquery(next_owing_base, output_field=DateField()))
-        .values("until")[:1]
-    )
-    members = (
-        Member.objects.filter(organization__in=ctx.organizations.active(), standing=Standing.NORMAL)
-        .annotate(
-            last_payment=Subquery(last_payment, output_field=DateField()),
-            first_base=Subquery(first_base, output_field=DateField()),
-            joined_month=TruncMonth("joined_on", output_field=DateField()),
-            reduction_at_last=Coalesce(Subquery(base_at_last), Value("")),
-            exempt_until=Subquery(exempt_until, output_field=DateField()),
-        )
-        # No base yet: the ledger has not started for the member, nothing can be in arrears.
-        .filter(Exists(DuesBase.objects.filter(member=OuterRef("pk"))))
-        .exclude(reduction_at_last=Reduction.EXEMPT)
-        .filter(unpaid_since_at_most(at_most, last))
-    )
-    if after is not None:
-        members = members.exclude(unpaid_since_at_most(after, last))
-    return members.select_related("organization").order_by("organization__path", "name")
-
-
-def unpaid_since_at_most(month, last) -> Q:
-    """P ≤ ``month``: each month P is the latest of is ≤ ``month``. No payment for a month
-    after m up to L (so the last paid month, if any, is ≤ m); joined before m + 1; a base
-    beginning in or before m + 1 (the month before the first base is ≤ m); the last exempt
-    month (if any) ≤ m, i.e. the exemption ended by m + 1. The first three are written on
-    the member's own columns and indexed lookups rather than on the annotations, so that the
-    count (which drops the annotations it does not filter on) stays cheap over a city. Every
-    term is true or false, never NULL, so that the warning's ``exclude`` of this condition is
-    its exact complement."""
-    following = add_months(month, 1)
-    paid_after = DuesPayment.objects.filter(member=OuterRef("pk"), month__gt=month, month__lte=last)
-    based_by = DuesBase.objects.filter(member=OuterRef("pk"), effective_from__lte=following)
+    run = UnpaidRun.objects.filter(member=OuterRef("pk")).spanning(last, last).order_by()
     return (
-        ~Exists(paid_after)
-        & Q(joined_on__lt=following)
-        & Exists(based_by)
-        & (Q(exempt_until__isnull=True) | Q(exempt_until__lte=following))
+        Member.objects.filter(
+            arrears_between(last, at_most, after),
+            organization__in=ctx.organizations.active(),
+            standing=Standing.NORMAL,
+        )
+        .annotate(unpaid_from=Subquery(run.values("first_month")[:1]))
+        .select_related("organization")
+        .order_by("organization__path", "name")
     )
+
+
+def arrears_between(last, at_most, after=None) -> Q:
+    """P ≤ ``at_most`` (and > ``after``), as a condition on Member. P is the later of the month
+    of ``joined_on`` and the month before the member's run holding L (they have one at most):
+    P ≤ m when they joined before m + 1 and that run began by m + 1; then P > a when the run
+    began after a + 1, or it began by then but they joined since. The members are listed
+    (``IN``) from the runs' index, so that the planners look up only them; the two ways of
+    P > a are two such lists (disjoint, UNION ALL), as an OR of a run's column and a member's
+    would have PostgreSQL read every member."""
+    following = add_months(at_most, 1)
+    runs = UnpaidRun.objects.spanning(following, last)
+    if after is not None:
+        since = add_months(after, 1)
+        joined_since = Member.objects.filter(joined_on__gte=since).values("pk")
+        began_earlier = UnpaidRun.objects.spanning(since, last).filter(member__in=joined_since)
+        runs = (
+            runs.filter(first_month__gt=since)
+            .order_by()
+            .values("member_id")
+            .union(began_earlier.order_by().values("member_id"), all=True)
+        )
+    return Q(joined_on__lt=following, pk__in=runs.values("member_id"))
 
 
 def last_paid_month(member):
-    """P for one annotated member (see the module's definition)."""
-    candidates = [member.joined_month, add_months(member.first_base, -1)]
-    if member.last_payment is not None:
-        candidates.append(member.last_payment)
-    if member.exempt_until is not None:
-        candidates.append(add_months(member.exempt_until, -1))
-    return max(candidates)
+    """P for one member of :func:`members_in_arrears` (see the module's definition)."""
+    return max(member.joined_on.replace(day=1), add_months(member.unpaid_from, -1))
 
 
 def unpaid_months(member, ctx) -> int:

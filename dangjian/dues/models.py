@@ -26,13 +26,18 @@ class Reduction(models.TextChoices):
 class DuesBase(models.Model):
     """What a member's monthly dues are computed from, from ``effective_from`` (the first day
     of a month) until the member's next base. Declared at the start of the year; a mid-year
-    change of income adds a base from the month it changes."""
+    change of income adds a base from the month it changes.
+
+    ``effective_until`` repeats the month the member's next base starts (None for the latest
+    base), kept by the services that add bases, so that "the base in force in a month" is a
+    plain range condition a whole subtree's members can be joined on."""
 
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="dues_bases", verbose_name=_("党员")
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     effective_from = models.DateField(_("起始月份"))
+    effective_until = models.DateField(_("截止月份（不含）"), null=True, blank=True, editable=False)
     category = models.CharField(_("交纳类别"), max_length=16, choices=DuesCategory.choices)
     monthly_income = models.DecimalField(
         _("月工资性收入/基本离退休费（税后）"), null=True, blank=True, **MONEY
@@ -84,6 +89,15 @@ class DuesBase(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.effective_from:%Y-%m} {self.get_category_display()}"
+
+
+def in_force(month, prefix: str = "") -> Q:
+    """Bases in force in ``month`` (the first day of a month); ``prefix``: the lookup path to
+    the bases in the query the condition is used in."""
+    return Q(**{f"{prefix}effective_from__lte": month}) & (
+        Q(**{f"{prefix}effective_until__isnull": True})
+        | Q(**{f"{prefix}effective_until__gt": month})
+    )
 
 
 class PaymentKind(models.TextChoices):
@@ -174,3 +188,50 @@ class SpecialContribution(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.date} {self.amount}"
+
+
+class UnpaidRunQuerySet(models.QuerySet):
+    def spanning(self, first, last):
+        """Runs holding every month from ``first`` to ``last``. Written as two conjunctions,
+        each one range of the (last_month, first_month) index: the still running runs that
+        began by ``first``, and the ended ones reaching ``last``."""
+        return self.filter(
+            Q(last_month__isnull=True, first_month__lte=first)
+            | Q(last_month__gte=last, first_month__lte=first)
+        )
+
+
+class UnpaidRun(models.Model):
+    """A run of consecutive months, each owed by the member's dues ledger and neither paid
+    nor exempt: owed from the member's first base, a month under an approved exemption not,
+    whatever is paid ahead counted as paid. Runs are maximal, so a member's runs never touch.
+
+    Derived data, kept by the dues services whenever a base or a payment of the member is
+    recorded or changed (:func:`dangjian.dues.derived.refresh_ledger`), so that the
+    arrears flags (:mod:`dangjian.dues.flags`) are an indexed range query instead of a
+    search of every member's ledger. The roster's 入党日期 is not taken into account here
+    (it is the members app's to change): the flags test it on the member."""
+
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="dues_unpaid_runs",
+        verbose_name=_("党员"),
+    )
+    first_month = models.DateField(_("起始月份"))
+    # None: the run is still going on (nothing paid or exempt after it)
+    last_month = models.DateField(_("截止月份"), null=True, blank=True)
+
+    objects = UnpaidRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("连续未交党费月份")
+        verbose_name_plural = _("连续未交党费月份")
+        ordering = ["member", "first_month"]
+        indexes = [
+            models.Index(fields=["last_month", "first_month"], name="dues_unpaid_run_months")
+        ]
+
+    def __str__(self):
+        end = f"{self.last_month:%Y-%m}" if self.last_month else "…"
+        return f"{self.member} {self.first_month:%Y-%m}–{end}"

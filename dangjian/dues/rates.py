@@ -14,6 +14,10 @@ The rate of the bracket the income falls in applies to the whole income (not mar
 
 The thresholds and rates are rules (:mod:`dangjian.dues.rules`), adjustable per top-level
 organization; :meth:`RateTable.from_rules` reads the table in force from a RuleBook.
+
+:meth:`RateTable.monthly_cents` is the same computation as an SQL expression, in whole fen
+(integers: exact on every database, where SQLite would compute a decimal column in floating
+point), for the statistics that sum the dues of a whole subtree in the database.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
 from django.db import models
+from django.db.models import BigIntegerField, Case, F, Func, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.rules.registry import RuleBook
@@ -37,6 +43,19 @@ HUNDRED = Decimal(100)
 def to_cents(amount: Decimal) -> Decimal:
     """Money rounded to the fen, half up."""
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Cents(Func):
+    """A money column (yuan, two decimals) as a whole number of fen."""
+
+    template = "CAST(ROUND(%(expressions)s * 100) AS BIGINT)"
+    arity = 1
+    output_field = BigIntegerField()
+
+
+def fen(amount: Decimal) -> int:
+    """``amount`` yuan in whole fen, rounded as :func:`to_cents` does."""
+    return int(to_cents(amount) * 100)
 
 
 class DuesCategory(models.TextChoices):
@@ -97,6 +116,53 @@ class RateTable:
         if category == DuesCategory.FARMER:
             return to_cents(fixed if fixed is not None else self.farmer_minimum)
         return to_cents(self.low_income_amount)
+
+    @staticmethod
+    def amount_cents(brackets: tuple[Bracket, ...], income: str) -> Case:
+        """:meth:`amount` as an SQL expression in fen, on the income column (or lookup)
+        ``income`` (None counts as 0). The bracket's rate on the whole income, half up to the
+        fen: with the rate a fraction n/d of a percent and the income i in fen, the due is
+        i × n / (100 d) fen, which rounded half up is (2 n i + 100 d) // (200 d)."""
+        income_cents = Coalesce(Cents(F(income)), 0, output_field=BigIntegerField())
+        whens, default = [], None
+        for bracket in brackets:
+            numerator, denominator = Decimal(bracket.percent).as_integer_ratio()
+            divisor = 100 * denominator
+            due = (income_cents * (2 * numerator) + divisor) / (2 * divisor)
+            if bracket.upper is None:
+                default = due
+                break
+            within = Q(**{f"{income}__lte": bracket.upper})
+            if not whens:
+                within |= Q(**{f"{income}__isnull": True})
+            whens.append(When(within, then=due))
+        return Case(*whens, default=default, output_field=BigIntegerField())
+
+    def monthly_cents(
+        self,
+        category: str = "category",
+        income: str = "monthly_income",
+        fixed: str = "fixed_amount",
+    ) -> Case:
+        """:meth:`monthly` as an SQL expression in fen, over the columns (or lookups) named
+        ``category``, ``income`` and ``fixed`` of the query it is used in."""
+        return Case(
+            When(
+                Q(**{category: DuesCategory.IN_SERVICE}),
+                then=self.amount_cents(self.in_service, income),
+            ),
+            When(
+                Q(**{category: DuesCategory.RETIRED}), then=self.amount_cents(self.retired, income)
+            ),
+            When(
+                Q(**{category: DuesCategory.FARMER}),
+                then=Coalesce(
+                    Cents(F(fixed)), fen(self.farmer_minimum), output_field=BigIntegerField()
+                ),
+            ),
+            default=Value(fen(self.low_income_amount)),
+            output_field=BigIntegerField(),
+        )
 
     @classmethod
     def from_rules(cls, book: RuleBook | None = None) -> RateTable:

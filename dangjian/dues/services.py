@@ -16,12 +16,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    BooleanField,
+    BigIntegerField,
     Case,
     CharField,
     Count,
-    OuterRef,
-    Subquery,
+    F,
+    FilteredRelation,
+    Q,
     Sum,
     Value,
     When,
@@ -45,8 +46,16 @@ from dangjian.organizations.services import (
 )
 from dangjian.rules.registry import RuleBook
 
-from .models import DuesBase, DuesPayment, PaymentKind, Reduction, SpecialContribution
-from .rates import INCOME_CATEGORIES, DuesCategory, RateTable, to_cents
+from .derived import refresh_ledger
+from .models import (
+    DuesBase,
+    DuesPayment,
+    PaymentKind,
+    Reduction,
+    SpecialContribution,
+    in_force,
+)
+from .rates import CENT, INCOME_CATEGORIES, Cents, DuesCategory, RateTable, to_cents
 from .rules import BACKPAY_MONTHS, DUES_CITATION, SPECIAL_CONTRIBUTION_MINIMUM
 
 ZERO = Decimal("0.00")
@@ -81,11 +90,23 @@ def due_from_base(base: DuesBase | None, table: RateTable) -> Decimal:
     yet: nothing can be computed, 0.00 (collection statistics count such members apart)."""
     if base is None:
         return ZERO
-    if base.reduction == Reduction.EXEMPT:
+    return due_from_columns(
+        table,
+        base.category,
+        base.monthly_income,
+        base.fixed_amount,
+        base.reduction,
+        base.reduced_amount,
+    )
+
+
+def due_from_columns(table: RateTable, category, income, fixed, reduction, reduced) -> Decimal:
+    """:func:`due_from_base` on a base's columns as read from the database."""
+    if reduction == Reduction.EXEMPT:
         return ZERO
-    if base.reduction == Reduction.REDUCED and base.reduced_amount is not None:
-        return to_cents(base.reduced_amount)
-    return table.monthly(base.category, base.monthly_income, base.fixed_amount)
+    if reduction == Reduction.REDUCED and reduced is not None:
+        return to_cents(reduced)
+    return table.monthly(category, income, fixed)
 
 
 def monthly_due(member: Member, month: date, book: RuleBook | None = None) -> Decimal:
@@ -173,6 +194,8 @@ def set_base(actor, member: Member, data: dict) -> DuesBase:
     base = DuesBase.objects.select_for_update().filter(member=member, effective_from=start).first()
     if base is None:
         base = DuesBase.objects.create(member=member, effective_from=start, **values)
+        refresh_ledger([member.pk])
+        base.refresh_from_db(fields=["effective_until"])
         record(
             AuditAction.CREATE,
             actor=actor,
@@ -188,6 +211,7 @@ def set_base(actor, member: Member, data: dict) -> DuesBase:
     base.reduction, base.reduced_amount, base.reduction_reason = "", None, ""
     base.reduction_approved_by, base.reduction_approved_on = None, None
     base.save()
+    refresh_ledger([member.pk])  # an exemption may have been undone
     record(
         AuditAction.UPDATE,
         actor=actor,
@@ -257,6 +281,7 @@ def approve_reduction(
     base.reduction_approved_by = actor
     base.reduction_approved_on = approved_on or date.today()
     base.save()
+    refresh_ledger([member.pk])
     record(
         AuditAction.UPDATE,
         actor=actor,
@@ -359,6 +384,7 @@ def record_payment(
         approved_reason=reason if back > limit else "",
         note=note,
     )
+    refresh_ledger([member.pk])
     record(
         AuditAction.CREATE,
         actor=actor,
@@ -435,20 +461,8 @@ def owing_members(organizations, month: date):
     )
 
 
-def base_columns(month: date) -> dict:
-    """Subqueries giving each member's base in force in ``month`` (``b_category`` is None when
-    the member has no base yet)."""
-    bases = DuesBase.objects.filter(
-        member=OuterRef("pk"), effective_from__lte=month_of(month)
-    ).order_by("-effective_from")
-    return {
-        f"b_{field}": Subquery(bases.values(field)[:1])
-        for field in ("category", "monthly_income", "fixed_amount", "reduction", "reduced_amount")
-    }
-
-
 def base_from_columns(category, income, fixed, reduction, reduced) -> DuesBase | None:
-    """An unsaved DuesBase from the values :func:`base_columns` fetched (None: no base)."""
+    """An unsaved DuesBase from the columns of a base in force (None: no base)."""
     if category is None:
         return None
     return DuesBase(
@@ -460,18 +474,23 @@ def base_from_columns(category, income, fixed, reduction, reduced) -> DuesBase |
     )
 
 
-@dataclass
-class _Tally:
-    owing: int = 0
-    paid_count: int = 0
-    without_base: int = 0
-    due: Decimal = ZERO
-    paid: Decimal = ZERO
+def due_cents(table: RateTable, prefix: str = "") -> Case:
+    """:func:`due_from_base` as an SQL expression in fen, over a base (``prefix``: the lookup
+    path to the base's columns in the query it is used in)."""
+    reduced = {f"{prefix}reduction": Reduction.REDUCED, f"{prefix}reduced_amount__isnull": False}
+    return Case(
+        When(Q(**{f"{prefix}reduction": Reduction.EXEMPT}), then=Value(0)),
+        When(Q(**reduced), then=Cents(F(f"{prefix}reduced_amount"))),
+        default=table.monthly_cents(
+            f"{prefix}category", f"{prefix}monthly_income", f"{prefix}fixed_amount"
+        ),
+        output_field=BigIntegerField(),
+    )
 
-    def freeze(self, month: date) -> Collection:
-        return Collection(
-            month, self.owing, self.paid_count, self.without_base, to_cents(self.due), self.paid
-        )
+
+def yuan(fen) -> Decimal:
+    """A sum in fen from the database (None: nothing summed) as yuan."""
+    return (Decimal(fen or 0) / 100).quantize(CENT)
 
 
 def tally(members, month: date, table: RateTable, group=None) -> dict[object, Collection]:
@@ -479,67 +498,41 @@ def tally(members, month: date, table: RateTable, group=None) -> dict[object, Co
     for ``month``, per value of ``group`` (an expression over Member; None: one group, keyed
     None).
 
-    One aggregate query: the members are grouped by ``group``, by whether the month is paid
-    and by the values of the base in force, with their count and the sums of what the
-    month's payments record as due and paid. A paid month counts with the amount due kept on
-    its payment; for the unpaid, the amount due is computed from each distinct base by the
-    rate table (brackets and fen rounding are kept in one place, :mod:`rates`) and multiplied
-    by the number of members holding it — arithmetic on the fetched groups, not queries."""
+    One aggregate query, one row per group: the members are joined with the month's payment
+    and the base in force (at most one of each); a paid month counts with the amounts kept on
+    its payment, an unpaid one with what the base asks for, computed by the database from the
+    rate table (:meth:`RateTable.monthly_cents`: the brackets and rounding of :mod:`rates`).
+    Sums are in fen, so exact on every database."""
     month = month_of(month)
-    payments = DuesPayment.objects.filter(member=OuterRef("pk"), month=month)
+    unpaid = Q(payment__id__isnull=True)
     rows = (
         members.annotate(
+            payment=FilteredRelation("dues_payments", condition=Q(dues_payments__month=month)),
+            base=FilteredRelation("dues_bases", condition=in_force(month, "dues_bases__")),
             g=group if group is not None else Value("", output_field=CharField()),
-            **base_columns(month),
-            p_due=Subquery(payments.values("amount_due")[:1]),
-            p_paid=Subquery(payments.values("amount_paid")[:1]),
         )
+        .values("g")
         .annotate(
-            is_paid=Case(
-                When(p_due__isnull=False, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
+            owing=Count("pk"),
+            paid_count=Count("payment__id"),
+            without_base=Count(Case(When(unpaid & Q(base__id__isnull=True), then=Value(1)))),
+            paid_due=Sum(Cents(F("payment__amount_due"))),
+            paid_sum=Sum(Cents(F("payment__amount_paid"))),
+            unpaid_due=Sum(
+                Case(When(unpaid & Q(base__id__isnull=False), then=due_cents(table, "base__")))
+            ),
         )
-        .values(
-            "g",
-            "is_paid",
-            "b_category",
-            "b_monthly_income",
-            "b_fixed_amount",
-            "b_reduction",
-            "b_reduced_amount",
-        )
-        .annotate(n=Count("pk"), sum_due=Sum("p_due"), sum_paid=Sum("p_paid"))
         .order_by()
         .values_list(
-            "g",
-            "is_paid",
-            "b_category",
-            "b_monthly_income",
-            "b_fixed_amount",
-            "b_reduction",
-            "b_reduced_amount",
-            "n",
-            "sum_due",
-            "sum_paid",
+            "g", "owing", "paid_count", "without_base", "paid_due", "paid_sum", "unpaid_due"
         )
     )
-    tallies: dict[object, _Tally] = {}
-    for key, is_paid, *base_values, n, sum_due, sum_paid in rows:
-        entry = tallies.setdefault(key if group is not None else None, _Tally())
-        entry.owing += n
-        if is_paid:
-            entry.paid_count += n
-            entry.due += Decimal(sum_due or 0)
-            entry.paid += Decimal(sum_paid or 0)
-            continue
-        base = base_from_columns(*base_values)
-        if base is None:
-            entry.without_base += n
-            continue
-        entry.due += due_from_base(base, table) * n
-    return {key: entry.freeze(month) for key, entry in tallies.items()}
+    totals = {}
+    for key, owing, paid_count, without, paid_due, paid_sum, unpaid_due in rows:
+        due = yuan((paid_due or 0) + (unpaid_due or 0))
+        key = key if group is not None else None
+        totals[key] = Collection(month, owing, paid_count, without, due, yuan(paid_sum))
+    return totals
 
 
 def collection(organizations, month: date, book: RuleBook | None = None) -> Collection:

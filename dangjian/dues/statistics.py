@@ -20,12 +20,11 @@ from dangjian.organizations.models import Organization
 from dangjian.organizations.services import add_months, rulebook_for
 from dangjian.rules.registry import RuleBook
 
-from .models import DuesBase, DuesPayment, Reduction, SpecialContribution
+from .models import DuesBase, DuesPayment, Reduction, SpecialContribution, in_force
 from .rates import INCOME_CATEGORIES, DuesCategory, RateTable
 from .services import (
     ZERO,
     Collection,
-    base_columns,
     base_from_columns,
     due_from_base,
     first_owed_month,
@@ -108,6 +107,9 @@ def combine(month: date, collections) -> Collection:
 
 # --- the monthly collection sheet ------------------------------------------------------------
 
+# The columns of the base in force a line of the sheet reads (as ``b_<column>``).
+BASE_COLUMNS = ("category", "monthly_income", "fixed_amount", "reduction", "reduced_amount")
+
 
 @dataclass(frozen=True)
 class SheetRow:
@@ -145,15 +147,17 @@ class SheetRow:
 
 def sheet_members(organizations, month: date):
     """The owing members of ``organizations`` for ``month`` with their base in force and the
-    month's payment (LEFT JOIN: at most one per member and month), in tree and name order."""
+    month's payment (LEFT JOINs: at most one of each per member and month), in tree and name
+    order."""
     month = month_of(month)
     return (
         owing_members(organizations, month)
         .annotate(
-            **base_columns(month),
+            base=FilteredRelation("dues_bases", condition=in_force(month, "dues_bases__")),
             pay=FilteredRelation("dues_payments", condition=Q(dues_payments__month=month)),
         )
         .annotate(
+            **{f"b_{field}": F(f"base__{field}") for field in BASE_COLUMNS},
             org_name=F("organization__name"),
             org_path=F("organization__path"),
             p_id=F("pay__id"),
@@ -212,10 +216,17 @@ def percent_label(percent: Decimal | None) -> str:
 
 def percent_of(base: DuesBase | None, table: RateTable) -> Decimal | None:
     """The rate (%) a base's income pays, for the income categories (None for the others)."""
-    if base is None or base.category not in INCOME_CATEGORIES:
+    if base is None:
         return None
-    brackets = table.in_service if base.category == DuesCategory.IN_SERVICE else table.retired
-    return table.rate(brackets, base.monthly_income or Decimal(0))
+    return percent_of_income(table, base.category, base.monthly_income)
+
+
+def percent_of_income(table: RateTable, category: str, income: Decimal | None) -> Decimal | None:
+    """:func:`percent_of` on a base's columns."""
+    if category not in INCOME_CATEGORIES:
+        return None
+    brackets = table.in_service if category == DuesCategory.IN_SERVICE else table.retired
+    return table.rate(brackets, income or Decimal(0))
 
 
 # --- one member's ledger ---------------------------------------------------------------------
