@@ -4,8 +4,8 @@
 #   make lint    ruff check + ruff format --check
 #   make assets  refresh dangjian/static/vendor/ from the npm registry (pinned, checked)
 #   make clean-db  delete the development SQLite database under var/
-#   make bench   seed the city-scale data and time the pages, the roster import and the
-#                compliance matrix, on SQLite then PostgreSQL 15
+#   make bench   seed the city-scale data and time the pages against their SQL floors, the
+#                compliance matrix and the roster import, on SQLite then PostgreSQL 15
 
 PYTHON ?= python3
 VENV = .venv
@@ -58,12 +58,9 @@ assets:
 clean-db:
 	rm -f var/dangjian.sqlite3 var/dangjian.sqlite3-*
 
-# Page, import and compliance timings on the city-scale data (docs/benchmarks.md): a fresh
-# SQLite file, then a throw-away PostgreSQL 15. Results also land in benchmarks/results/.
+# The benchmark suite on the city-scale data (docs/benchmarks.md, scripts/bench.sh): a fresh
+# SQLite file, then a throw-away PostgreSQL 15; on each, the seeding, the pages with their SQL
+# floors (checked equal first), the compliance engine and the 100,000-row import. Results land
+# in benchmarks/results/; the Markdown tables for the docs are printed at the end.
 bench: $(VENV)/.installed-test
-	rm -f var/bench.sqlite3 var/bench.sqlite3-*
-	DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(VPY) benchmarks/pages.py --seed-city
-	DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(VPY) benchmarks/import_roster.py
-	DATABASE_URL=sqlite:///$(CURDIR)/var/bench.sqlite3 $(VPY) benchmarks/compliance.py
-	bash scripts/with-postgres.sh sh -c '$(VPY) benchmarks/pages.py --seed-city && $(VPY) benchmarks/import_roster.py && $(VPY) benchmarks/compliance.py'
-
+	PY=$(CURDIR)/$(VPY) bash scripts/bench.sh

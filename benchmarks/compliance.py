@@ -23,42 +23,17 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
-import platform
 import pstats
-import re
 import statistics
-import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-
-
-def seed_city(seed: int) -> tuple[float, float | None]:
-    """Migrate and seed a fresh database in a subprocess; return the seeding time and the
-    part of it spent on the meeting history (as ``seed_demo`` reports it)."""
-    env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--scale", "city", "--seed", str(seed)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    history = re.search(r"组织生活记录.*?用时 ([\d.]+) 秒", result.stdout)
-    return seconds, float(history.group(1)) if history else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,24 +249,26 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of compute()")
     args = parser.parse_args()
 
-    seed_seconds = history_seconds = None
-    if args.seed_city:
-        seed_seconds, history_seconds = seed_city(args.seed)
+    from benchmarks import common
+
+    seeding = common.seed_city(args.seed) if args.seed_city else None
 
     import django
 
     django.setup()
     from django.db import connection
+    from django.utils import timezone
 
     from dangjian.organizations.models import Organization
     from dangjian.orglife.compliance import Window, compute, rollup
     from dangjian.orglife.models import Attendance, Meeting
     from dangjian.orglife.requirements import requirements_for
 
+    head = common.describe()  # the load average before the timings
     root = Organization.objects.filter(depth=1).order_by("path").first()
     if root is None or not Meeting.objects.exists():
         sys.exit("No seeded meetings: run with --seed-city first.")
-    today = args.today or date.today()
+    today = args.today or timezone.localdate()  # the pages' today
     window = Window(today.year, today)
     requirements = requirements_for(root)
     organizations = Organization.objects.within(root)
@@ -328,17 +305,14 @@ def main() -> None:
         members_count = cursor.fetchone()[0]
     year_meetings = Meeting.objects.filter(date__year=today.year).count()
     results = {
-        "date": datetime.now().isoformat(timespec="seconds"),
-        "database": connection.vendor,
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        **head,
         "organizations": organizations_count,
         "members": members_count,
         "meetings": Meeting.objects.count(),
         "meetings_this_year": year_meetings,
         "attendance": Attendance.objects.count(),
-        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
-        "history_seed_seconds": history_seconds,
+        "seeding": seeding,
+        "runs": args.runs,
         "year": today.year,
         "today": today.isoformat(),
         "cells": len(expected),
@@ -351,20 +325,20 @@ def main() -> None:
         "floor": floor_time,
         "ratio": round(engine_time["median_ms"] / floor_time["median_ms"], 2),
         "engine_split": split,
+        "peak_rss_mb": common.peak_rss_mb(),
     }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"compliance-{connection.vendor}.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=2)
-    )
+    common.write(f"compliance-{connection.vendor}", results)
 
     print(
         f"\n{connection.vendor}, {organizations_count} organizations, {members_count} members, "
         f"{results['meetings']} meetings ({year_meetings} in {today.year}), "
-        f"{results['attendance']} attendance rows; {results['machine']}"
+        f"{results['attendance']} attendance rows; {common.machine_line(results)}"
     )
-    if seed_seconds is not None:
-        print(f"seed_demo --scale city: {seed_seconds:.1f} s (meeting history {history_seconds} s)")
+    if seeding:
+        print(
+            f"seed_demo --scale city: {seeding['seconds']} s "
+            f"(meeting history {seeding['history_seconds']} s)"
+        )
     print(
         f"{results['cells']} cells for {results['organizations_owing']} organizations, "
         f"{results['overdue_periods']} overdue periods; engine and floor agree on every cell"

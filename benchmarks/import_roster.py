@@ -18,38 +18,17 @@ a Markdown table and written to ``benchmarks/results/import-<vendor>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-
-
-def seed_city(seed: int) -> None:
-    env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--scale", "city", "--seed", str(seed)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def branch_names() -> list[str]:
@@ -126,8 +105,9 @@ def main() -> None:
     if args.generate:
         generate(Path(args.generate), args.rows)
         return
-    if args.seed_city:
-        seed_city(args.seed)
+    from benchmarks import common
+
+    seeding = common.seed_city(args.seed) if args.seed_city else None
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "roster.xlsx"
@@ -149,13 +129,14 @@ def main() -> None:
     from dangjian.members.models import ImportBatch, Member
     from dangjian.organizations.models import Organization
 
+    head = common.describe()  # the load average before the import
     root = Organization.objects.filter(depth=1).order_by("path").first()
     grant = RoleGrant.objects.filter(organization=root, role="committee_admin").first()
     if grant is None:
         sys.exit("No seeded data: run with --seed-city first.")
     actor = grant.user
     members_before = Member.objects.count()
-    baseline_rss = peak_rss_mb()
+    baseline_rss = common.peak_rss_mb()
     importing.inspect_upload("roster.xlsx", content)
 
     def new_batch() -> ImportBatch:
@@ -174,7 +155,7 @@ def main() -> None:
                 "step": name,
                 "seconds": round(seconds, 1),
                 "rows_per_second": round(args.rows / seconds),
-                "peak_rss_mb": peak_rss_mb(),
+                "peak_rss_mb": common.peak_rss_mb(),
             }
         )
         print(f"{name}: {seconds:.1f} s", flush=True)
@@ -190,24 +171,20 @@ def main() -> None:
     assert (again.unchanged_count, again.new_count, again.update_count) == (args.rows, 0, 0)
 
     results = {
-        "date": datetime.now().isoformat(timespec="seconds"),
-        "database": connection.vendor,
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        **head,
+        "seeding": seeding,
+        "members_before": members_before,
         "rows": args.rows,
         "file_mb": round(len(content) / 1024 / 1024, 1),
         "generate_seconds": round(generate_seconds, 1),
         "baseline_rss_mb": baseline_rss,
         "steps": steps,
+        "peak_rss_mb": common.peak_rss_mb(),
     }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"import-{connection.vendor}.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=2)
-    )
+    common.write(f"import-{connection.vendor}", results)
     print(
         f"\n{connection.vendor}, {args.rows} rows ({results['file_mb']} MB .xlsx, generated in "
-        f"{results['generate_seconds']} s), {results['machine']}"
+        f"{results['generate_seconds']} s); {common.machine_line(results)}"
     )
     print("\n| step | seconds | rows/s | peak RSS MB |\n|---|---:|---:|---:|")
     for step in steps:

@@ -1,31 +1,33 @@
-"""Time the pages of the product on the city-scale data.
+"""Time the pages of the product on the city-scale data, and each query-shaped page's floor.
 
 Usage (from the repository root, with the database chosen by DATABASE_URL as usual):
 
-    python benchmarks/pages.py --seed-city          # seed a fresh city and time it
+    python benchmarks/pages.py --seed-city          # seed a fresh city (timed), then time
     python benchmarks/pages.py --runs 15             # time the pages on existing data
     python benchmarks/pages.py --only dues --only home   # only the pages whose name has one
+    python benchmarks/pages.py --check-floors        # only check that the floors are honest
 
 Each page is requested through Django's full stack (middleware, session, templates) by the
 test client, signed in as the committee administrator of the root; the time is wall-clock
 server time for the whole response (a file download is read to its end), and the number of
-SQL queries is counted. Results go to
-``benchmarks/results/<vendor>.json`` and are printed as a Markdown table for
+SQL queries is counted. A page that has a floor (``benchmarks/floors.py``: one hand-written
+SQL statement returning the numbers the page shows) has it checked against the product's
+own functions before anything is timed — a disagreement stops the run — and timed right
+after the page on a plain cursor; the ratio is page time / floor time. Pages whose URL does
+not resolve yet (the statistics page and the dashboard, being written) are skipped, saying so.
+
+Results go to ``benchmarks/results/<vendor>.json`` and are printed as a Markdown table for
 ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,35 +37,52 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
 os.environ["OTP_REQUIRED_ROLES"] = "none"
 
 
-def seed_city(seed: int) -> float:
-    """Migrate and seed a fresh database in a subprocess; return the seeding time."""
-    env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--scale", "city", "--seed", str(seed)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
+SLOW_SECONDS = 1.0
 
 
-def measure(client, url: str, runs: int) -> dict:
+@dataclass
+class Page:
+    name: str
+    url: str
+    floor: object = None  # a zero-argument function returning a floors.Floor (or None: to write)
+    floor_name: str = ""  # pages sharing a floor time it once
+    pending: str = ""  # set for pages being written: skipped while the URL does not resolve
+    also: tuple[str, ...] = ()  # requests the page makes as it loads (htmx), timed with it
+
+
+def timings(times: list[float], digits: int = 1) -> dict:
+    return {
+        "median_ms": round(statistics.median(times) * 1000, digits),
+        "min_ms": round(min(times) * 1000, digits),
+        "max_ms": round(max(times) * 1000, digits),
+        "median_s": statistics.median(times),  # unrounded, for the ratio
+    }
+
+
+def measure(
+    client, url: str, runs: int, also: tuple[str, ...] = (), slow_runs: int | None = None
+) -> dict:
+    """The page at ``url`` and the requests it makes as it loads (``also``), one after the
+    other: their total time, queries and bytes. A page whose warm-up took over a second is
+    timed ``slow_runs`` times instead of ``runs``."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     def get():
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        # A download (FileResponse) is streamed: read it, as the browser would.
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = b""
+        for one in (url, *also):
+            response = client.get(one)
+            if response.status_code != 200:
+                raise SystemExit(f"{one} answered {response.status_code}, not 200")
+            # A download (FileResponse) is streamed: read it, as the browser would.
+            streamed = response.streaming
+            body += b"".join(response.streaming_content) if streamed else response.content
         return body
 
+    started = time.perf_counter()
     get()  # warm caches and the connection once
+    if slow_runs and time.perf_counter() - started > SLOW_SECONDS:
+        runs = min(runs, slow_runs)
     times = []
     queries = 0
     for _ in range(runs):
@@ -73,45 +92,55 @@ def measure(client, url: str, runs: int) -> dict:
             body = get()
             times.append(time.perf_counter() - started)
         queries = len(captured)
-    return {
-        "url": url,
-        "median_ms": round(statistics.median(times) * 1000, 1),
-        "min_ms": round(min(times) * 1000, 1),
-        "max_ms": round(max(times) * 1000, 1),
-        "queries": queries,
-        "bytes": len(body),
-    }
+    row = {"url": url, **timings(times), "runs": runs, "queries": queries, "bytes": len(body)}
+    if also:
+        row["also"] = list(also)
+    return row
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed-city", action="store_true", help="migrate and seed a city first")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument(
-        "--only", action="append", default=[], help="time only pages whose name contains this"
-    )
-    args = parser.parse_args()
-
-    seed_seconds = seed_city(args.seed) if args.seed_city else None
-
-    import django
-
-    django.setup()
+def measure_floor(floor, runs: int) -> dict:
+    """The floor on a plain cursor after a warm-up; on PostgreSQL also with JIT compilation
+    off (the server's default, on, compiles any statement estimated above 100,000, which a
+    statement over the city's members always is)."""
     from django.db import connection
-    from django.test import Client
 
-    from dangjian.accounts.models import RoleGrant
+    def timed() -> dict:
+        floor.run()  # warm-up
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            floor.run()
+            times.append(time.perf_counter() - started)
+        return timings(times, digits=2)
+
+    result = timed()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        try:
+            result["without_jit"] = timed()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit")
+    return result
+
+
+def resolves(url: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(url.split("?")[0])
+    except Resolver404:
+        return False
+    return True
+
+
+def the_pages(root, user) -> list[Page]:
+    from benchmarks import floors
     from dangjian.development.models import DevelopmentRecord
     from dangjian.members.models import Member
     from dangjian.organizations.models import Organization
 
-    root = Organization.objects.filter(depth=1).order_by("path").first()
-    grant = RoleGrant.objects.filter(organization=root, role="committee_admin").first()
-    if root is None or grant is None:
-        sys.exit("No seeded data: run with --seed-city first.")
-    client = Client()
-    client.force_login(grant.user)
     first_child = Organization.objects.get_children(root).first()
     branch = Organization.objects.within(root).filter(org_type="branch").order_by("path").first()
     # A street: a 党工委 under the first district (or the district itself).
@@ -134,81 +163,293 @@ def main() -> None:
         .first()
     )
     member = Member.objects.filter(organization=branch).order_by("pk").first()
-    pages = {
-        "home page (root scope, counts and all flags)": "/",
-        "tree root": "/orgs/tree/",
-        "children of the root (htmx)": f"/orgs/{root.pk}/children/",
-        "organization page of the root": f"/orgs/{root.pk}/",
-        "organization page of a district": f"/orgs/{first_child.pk}/",
-        "search by name": "/orgs/search/?q=%E7%AC%AC%E4%B8%80",
-        "new organizations and coverage (root)": "/orgs/new-organizations/",
-        "API: organizations, first page": "/api/organizations/",
-        "roster, first page (whole city)": "/members/",
-        "roster, filtered (women aged 31-40)": "/members/?gender=female&age=31-40",
-        "roster, count on request (whole city)": "/members/count/",
-        "API: members, first page": "/api/members/",
-        "organizational life: matrix of the city": f"/life/org/{root.pk}/compliance/",
-        "organizational life: matrix as Excel (every organization)": (
-            f"/life/org/{root.pk}/compliance/?format=xlsx"
+    pk = root.pk
+    return [
+        Page("home page (root scope, counts and all flags)", "/", lambda: floors.home_floor(root)),
+        Page("tree root", "/orgs/tree/", lambda: floors.tree_root_floor(user)),
+        Page(
+            "children of the root (htmx)",
+            f"/orgs/{pk}/children/",
+            lambda: floors.tree_children_floor(root),
         ),
-        "organizational life: a branch's year": f"/life/org/{branch.pk}/year/",
-        "organizational life: meetings of the city, first page": f"/life/org/{root.pk}/meetings/",
-        "API: compliance, rollup of the city": f"/api/compliance/?organization={root.pk}&rollup=1",
-        "reminders: overview of the city's branches": f"/reminders/{root.pk}/",
-        "development: pipeline of the city": f"/development/org/{root.pk}/",
-        "development: pipeline of a street (党工委)": f"/development/org/{street.pk}/",
-        "development: a record (25 steps)": f"/development/records/{record.pk}/",
-        "development: 拟发展对象 as Excel (largest district)": (
-            f"/development/org/{largest.pk}/candidates.xlsx"
+        Page("organization page of the root", f"/orgs/{pk}/"),
+        Page("organization page of a district", f"/orgs/{first_child.pk}/"),
+        Page("search by name", "/orgs/search/?q=%E7%AC%AC%E4%B8%80"),
+        Page("new organizations and coverage (root)", "/orgs/new-organizations/"),
+        Page("API: organizations, first page", "/api/organizations/"),
+        Page(
+            "roster, first page (whole city)", "/members/", lambda: floors.roster_floor(root, user)
         ),
-        "development: 拟转正 as Excel (largest district)": (
-            f"/development/org/{largest.pk}/conversions.xlsx"
+        Page("roster, filtered (women aged 31-40)", "/members/?gender=female&age=31-40"),
+        Page("roster, count on request (whole city)", "/members/count/"),
+        Page("API: members, first page", "/api/members/"),
+        Page(
+            "organizational life: matrix of the city",
+            f"/life/org/{pk}/compliance/",
+            lambda: floors.compliance_floor(root),
+            floor_name="compliance",
         ),
-        "development: 拟发展对象 as Excel (city)": f"/development/org/{root.pk}/candidates.xlsx",
-        "development: 拟转正 as Excel (city)": f"/development/org/{root.pk}/conversions.xlsx",
-        "dues: a branch's month": f"/dues/org/{branch.pk}/",
-        "dues: statistics of the city": f"/dues/org/{root.pk}/statistics/",
-        "dues: a member's ledger": f"/dues/member/{member.pk}/",
-        "dues: collection sheet as Excel (largest district)": (
-            f"/dues/org/{largest.pk}/export.xlsx"
+        Page(
+            "organizational life: matrix as Excel (every organization)",
+            f"/life/org/{pk}/compliance/?format=xlsx",
         ),
-    }
-    if args.only:
-        pages = {k: v for k, v in pages.items() if any(o in k for o in args.only)}
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM organizations_organization")
-        organizations = cursor.fetchone()[0]
-        cursor.execute("SELECT COUNT(*) FROM members_member")
-        members = cursor.fetchone()[0]
-    results = {
-        "date": datetime.now().isoformat(timespec="seconds"),
-        "database": connection.vendor,
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
-        "organizations": organizations,
-        "members": members,
-        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
-        "pages": {name: measure(client, url, args.runs) for name, url in pages.items()},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    # A partial run (--only) does not overwrite the full results.
-    (out / f"{connection.vendor}{'-partial' if args.only else ''}.json").write_text(
-        json.dumps(results, ensure_ascii=False, indent=2)
-    )
+        Page("organizational life: a branch's year", f"/life/org/{branch.pk}/year/"),
+        Page("organizational life: meetings of the city, first page", f"/life/org/{pk}/meetings/"),
+        Page(
+            "API: compliance, rollup of the city",
+            f"/api/compliance/?organization={pk}&rollup=1",
+            lambda: floors.compliance_floor(root),
+            floor_name="compliance",
+        ),
+        Page("reminders: overview of the city's branches", f"/reminders/{pk}/"),
+        *reports_pages(root),
+        Page("development: pipeline of the city", f"/development/org/{pk}/"),
+        Page("development: pipeline of a street (党工委)", f"/development/org/{street.pk}/"),
+        Page("development: a record (25 steps)", f"/development/records/{record.pk}/"),
+        Page(
+            "development: 拟发展对象 as Excel (largest district)",
+            f"/development/org/{largest.pk}/candidates.xlsx",
+        ),
+        Page(
+            "development: 拟转正 as Excel (largest district)",
+            f"/development/org/{largest.pk}/conversions.xlsx",
+        ),
+        Page("development: 拟发展对象 as Excel (city)", f"/development/org/{pk}/candidates.xlsx"),
+        Page("development: 拟转正 as Excel (city)", f"/development/org/{pk}/conversions.xlsx"),
+        Page("dues: a branch's month", f"/dues/org/{branch.pk}/"),
+        Page("dues: statistics of the city", f"/dues/org/{pk}/statistics/"),
+        Page("dues: a member's ledger", f"/dues/member/{member.pk}/"),
+        Page(
+            "dues: collection sheet as Excel (largest district)",
+            f"/dues/org/{largest.pk}/export.xlsx",
+        ),
+    ]
 
-    print(
-        f"\n{connection.vendor}, {organizations} organizations, {members} members, "
-        f"{results['machine']}"
+
+REPORTS_PENDING = "dangjian/reports is being written"
+
+
+def reports_pages(root) -> list[Page]:
+    """The statistics page (each of its sections) and the dashboard (the page with the panels
+    it loads, and each panel) of the root, as far as they exist: a page whose URL does not
+    resolve is skipped, saying so."""
+    from benchmarks import floors
+
+    pk = root.pk
+    try:
+        from dangjian.reports.statistics import SECTIONS
+
+        sections = [section.key for section in SECTIONS]
+    except (ImportError, AttributeError):
+        sections = []
+    try:
+        from dangjian.reports.dashboard import PANELS
+
+        panels = list(PANELS)
+    except (ImportError, AttributeError):
+        panels = []
+    statistics = f"/reports/org/{pk}/statistics/"
+    dashboard = f"/reports/org/{pk}/dashboard/"
+    pages = [
+        Page(
+            f"statistics of the city{f' ({sections[0]}, the first section)' if sections else ''}",
+            statistics,
+            lambda: floors.statistics_floor(root, sections[0] if sections else None),
+            pending=REPORTS_PENDING,
+        ),
+        *(
+            Page(
+                f"statistics of the city: {key}",
+                f"{statistics}?section={key}",
+                lambda key=key: floors.statistics_floor(root, key),
+                pending=REPORTS_PENDING,
+            )
+            for key in sections[1:]
+        ),
+        Page(
+            f"dashboard of the city (with its {len(panels)} panels)",
+            dashboard,
+            lambda: floors.dashboard_floor(root),
+            pending=REPORTS_PENDING,
+            also=tuple(f"{dashboard}{key}/" for key in panels),
+        ),
+        *(
+            Page(
+                f"dashboard panel: {key}",
+                f"{dashboard}{key}/",
+                lambda key=key: floors.dashboard_floor(root, key),
+                pending=REPORTS_PENDING,
+            )
+            for key in panels
+        ),
+    ]
+    return pages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed-city", action="store_true", help="migrate and seed a city first")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--slow-runs",
+        type=int,
+        default=5,
+        help="runs for a page whose warm-up took over a second (default 5)",
     )
-    if seed_seconds is not None:
-        print(f"seed_demo --scale city: {seed_seconds:.1f} s")
-    print("\n| page | median ms | min ms | max ms | queries |\n|---|---:|---:|---:|---:|")
+    parser.add_argument(
+        "--only", action="append", default=[], help="time only pages whose name contains this"
+    )
+    parser.add_argument(
+        "--check-floors", action="store_true", help="check the floors against the pages, no timing"
+    )
+    args = parser.parse_args()
+
+    from benchmarks import common
+
+    seeding = common.seed_city(args.seed) if args.seed_city else None
+    if seeding:
+        print(f"seed_demo --scale city: {seeding['seconds']} s", flush=True)
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from benchmarks.floors import FloorMismatch
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.organizations.models import Organization
+
+    head = common.describe()
+    root = Organization.objects.filter(depth=1).order_by("path").first()
+    grant = RoleGrant.objects.filter(organization=root, role="committee_admin").first()
+    if root is None or grant is None:
+        sys.exit("No seeded data: run with --seed-city first.")
+    client = Client()
+    client.force_login(grant.user)
+
+    pages = the_pages(root, grant.user)
+    if args.only:
+        pages = [page for page in pages if any(o in page.name for o in args.only)]
+    skipped = {}
+    for page in pages:
+        missing = [url for url in (page.url, *page.also) if not resolves(url)]
+        if page.pending and missing:
+            skipped[page.name] = f"{missing[0]} does not resolve yet ({page.pending})"
+            print(f"SKIPPED {page.name}: {skipped[page.name]}", flush=True)
+    pages = [page for page in pages if page.name not in skipped]
+
+    # Every floor must give the page's numbers before anything is timed.
+    floors, no_floor = {}, {}
+    for page in pages:
+        if page.floor is None:
+            continue
+        key = page.floor_name or page.name
+        if key not in floors:
+            floor = page.floor()
+            if floor is not None:
+                started = time.perf_counter()
+                try:
+                    floor.check(page.name)
+                except FloorMismatch as mismatch:
+                    sys.exit(f"FLOOR CHECK FAILED\n{mismatch}")
+                print(
+                    f"floor of {page.name!r} agrees with the page "
+                    f"({time.perf_counter() - started:.1f} s to check)",
+                    flush=True,
+                )
+            floors[key] = floor
+        if floors[key] is None:
+            no_floor[page.name] = "floor to be written (benchmarks/floors.py)"
+    if args.check_floors:
+        return
+
+    results = {
+        **head,
+        "data": common.data_counts(),
+        "seeding": seeding,
+        "runs": args.runs,
+        "slow_runs": args.slow_runs,
+        "pages": {},
+        "skipped": skipped,
+    }
+    floor_times: dict[str, dict] = {}
+    for page in pages:
+        row = measure(client, page.url, args.runs, page.also, args.slow_runs)
+        key = page.floor_name or page.name
+        floor = floors.get(key)
+        if floor is not None:
+            if key not in floor_times:
+                floor_times[key] = measure_floor(floor, args.runs)
+            row["floor"] = {**floor_times[key], "numbers": floor.summary}
+            row["ratio"] = round(row["median_s"] / floor_times[key]["median_s"], 1)
+            row["over_floor_ms"] = round(row["median_ms"] - floor_times[key]["median_ms"], 1)
+            if "without_jit" in floor_times[key]:
+                without_jit = floor_times[key]["without_jit"]["median_s"]
+                row["ratio_without_jit"] = round(row["median_s"] / without_jit, 1)
+        elif page.name in no_floor:
+            row["floor"] = None
+            row["no_floor"] = no_floor[page.name]
+        results["pages"][page.name] = row
+        shown = ""
+        if row.get("floor"):
+            shown = f", floor {row['floor']['median_ms']} ms, ratio {row['ratio']}"
+        print(f"{page.name}: {row['median_ms']} ms{shown}", flush=True)
+    results["peak_rss_mb"] = common.peak_rss_mb()
+
+    # A partial run (--only) does not overwrite the full results.
+    path = common.write(f"{connection.vendor}{'-partial' if args.only else ''}", results)
+    print()
+    print(markdown(results))
+    print(f"\n(written to {path.relative_to(ROOT)})")
+
+
+def markdown(results: dict) -> str:
+    from benchmarks.common import machine_line
+
+    data = results["data"]
+    postgres = int(results["database"] == "postgresql")
+    lines = [
+        f"**{results['database']}**: {data['organizations']:,} organizations, "
+        f"{data['members']:,} members, {data['meetings']:,} meetings, "
+        f"{data['dues_payments']:,} dues payments, {data['development_records']:,} development "
+        f"records. {machine_line(results)}.",
+        "",
+    ]
+    seeding = results.get("seeding")
+    if seeding:
+        lines += [
+            f"`seed_demo --scale city --seed {seeding['seed']}`: {seeding['seconds']} s "
+            f"(peak RSS {seeding['peak_rss_mb']} MB).",
+            "",
+        ]
+    lines += [
+        f"Median of {results['runs']} requests ({results['slow_runs']} for a page over a "
+        "second), fastest and slowest, milliseconds; queries of one request; floor: one "
+        "hand-written statement (median); ratio: page / floor.",
+        "",
+        "| page | median ms | min ms | max ms | queries | floor ms | ratio |"
+        + (" floor, JIT off |" if postgres else ""),
+        "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if postgres else ""),
+    ]
     for name, row in results["pages"].items():
-        cells = [row["median_ms"], row["min_ms"], row["max_ms"], row["queries"]]
-        print(f"| {name} | " + " | ".join(str(c) for c in cells) + " |")
-    print(f"\npeak RSS of the measuring process: {results['peak_rss_mb']} MB")
+        floor = row.get("floor")
+        if floor:
+            floor_cells = [f"{floor['median_ms']:,}", f"**{row['ratio']}**"]
+            if postgres:
+                floor_cells.append(f"{floor['without_jit']['median_ms']:,}")
+        elif "no_floor" in row:
+            floor_cells = ["(to write)", "—"] + [""] * postgres
+        else:
+            floor_cells = [""] * (2 + postgres)
+        cells = [f"{row['median_ms']:,}", f"{row['min_ms']:,}", f"{row['max_ms']:,}"]
+        cells += [str(row["queries"]), *floor_cells]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for name, reason in results.get("skipped", {}).items():
+        lines.append(f"| {name} | skipped: {reason} |" + " |" * (5 + postgres))
+    lines += ["", f"Peak RSS of the measuring process: {results['peak_rss_mb']} MB."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
