@@ -198,3 +198,34 @@ def test_every_flag_through_its_page(db, login, root):
             assert name in page, (key, name)
         for name in absent:
             assert name not in page, (key, name)
+
+
+def test_the_home_pages_count_and_first_hits_are_the_flags_own(db):
+    """The home page takes each flag's count and first hits together (in one query when the
+    flag's query groups); on the demo data, with many flags raised more often than the hits
+    shown, they are the flag's own count and first rows, whatever shape its query has."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command(
+        "seed_demo", "--scale", "tiny", "--seed", "7", "--today", TODAY.isoformat(),
+        stdout=StringIO(),
+    )  # fmt: skip
+    top = Organization.objects.filter(depth=1).first()
+
+    class SmallBranches(RuleBook):  # branches of over 5 are "oversized": a grouped flag's hits
+        def __getitem__(self, key):
+            return 5 if key == "branch.max_members" else super().__getitem__(key)
+
+    ctx = FlagContext(Organization.objects.within(top), SmallBranches(), TODAY)
+    many, grouped = 0, 0
+    for flag in all_flags():
+        count, hits = flag.count_and_hits(ctx, 2)
+        assert count == flag.queryset(ctx).count(), flag.key
+        expected = flag.hits(ctx, 2)
+        assert [(h.obj.pk, h.detail) for h in hits] == [(h.obj.pk, h.detail) for h in expected]
+        many += count > 2
+        grouped += count > 2 and flag.queryset(ctx).query.group_by is not None
+    assert many >= 5
+    assert grouped  # the one-query path was taken

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.utils.functional import Promise
 
 
@@ -52,6 +52,25 @@ class Flag:
     def count(self, ctx: FlagContext) -> int:
         return self.queryset(ctx).count()
 
+    def count_and_hits(self, ctx: FlagContext, limit: int) -> tuple[int, list[FlagHit]]:
+        """The count and the first ``limit`` hits. A flag whose query groups (members
+        counted per branch, say) takes one query, the count riding on each row as
+        ``COUNT(*) OVER ()`` (taken before the LIMIT), so the grouping is done once, not
+        twice. A plain filter takes two: its count is an index scan and its first hits a
+        top-N sort, both cheaper than numbering every hit (measured on the city data)."""
+        qs = self.queryset(ctx)
+        grouped = qs.query.group_by is not None
+        if not grouped or qs.query.combinator or qs.query.distinct:
+            count = qs.count()
+            return count, self.hits(ctx, limit) if count else []
+        objects = list(qs.annotate(flag_total=Window(Count("*")))[:limit])
+        count = objects[0].flag_total if objects else 0
+        hits = [
+            FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx))
+            for obj in objects
+        ]
+        return count, hits
+
 
 @dataclass(frozen=True)
 class FlagHit:
@@ -80,7 +99,7 @@ def summary(ctx: FlagContext, limit: int = 10) -> list[tuple[Flag, int, list[Fla
     """Each flag with its count and its first hits, for flags that have any."""
     rows = []
     for flag in all_flags():
-        count = flag.count(ctx)
+        count, hits = flag.count_and_hits(ctx, limit)
         if count:
-            rows.append((flag, count, flag.hits(ctx, limit)))
+            rows.append((flag, count, hits))
     return rows
