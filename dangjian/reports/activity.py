@@ -8,10 +8,8 @@ statistics), never a loop over organizations.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -20,6 +18,8 @@ from dangjian.core.flags import FLAGS, FlagContext
 from dangjian.development.models import DevelopmentRecord, Outcome
 from dangjian.development.steps import Stage
 from dangjian.dues.models import DuesPayment, SpecialContribution
+from dangjian.dues.rates import Cents
+from dangjian.dues.services import yuan
 from dangjian.dues.statistics import by_child
 from dangjian.organizations.coverage import coverage_table
 from dangjian.organizations.models import NewOrgCategory, Organization
@@ -40,9 +40,6 @@ from .tables import (
     prefix_length,
     total_row,
 )
-
-CENT = Decimal("0.01")
-ZERO = Value(0, output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
 def _table(organization, key, title, columns, counts, **kwargs) -> Table:
@@ -214,7 +211,7 @@ def dues_table(organization: Organization, period: Period) -> Table:
         organization,
         payments=Count("pk"),
         members=Count("member", distinct=True),
-        collected=Coalesce(Sum("amount_paid"), ZERO),
+        collected=Sum(Cents(F("amount_paid"))),
     )
     special = grouped_by_child(
         SpecialContribution.objects.filter(
@@ -222,7 +219,7 @@ def dues_table(organization: Organization, period: Period) -> Table:
         ),
         "member__organization__path",
         organization,
-        special=Coalesce(Sum("amount"), ZERO),
+        special=Sum(Cents(F("amount"))),
         special_count=Count("pk"),
     )
     counts: dict[str, dict] = {}
@@ -230,10 +227,10 @@ def dues_table(organization: Organization, period: Period) -> Table:
         for child, values in source.items():
             counts.setdefault(child, {}).update(values)
     for values in counts.values():
-        # SQLite sums decimals as floating point: back to yuan and fen.
+        # Summed in whole fen (SQLite would sum decimals as floating point), shown in yuan.
         for key in ("collected", "special"):
             if key in values:
-                values[key] = Decimal(str(values[key])).quantize(CENT)
+                values[key] = yuan(values[key])
     columns = [
         Column("members", _("交纳党员人数"), None),
         Column("payments", _("交纳笔数（按月计）"), None),
