@@ -572,3 +572,18 @@ def test_the_dashboard_panels_carry_the_statistics_figures(admin, city):
     urls = [d["url"] for d in option["series"][0]["data"]]
     assert all(u.startswith("/members/?") for u in urls)
     assert admin.get(f"/reports/org/{city.root.pk}/bigscreen/").status_code == 200
+
+
+def test_the_dues_panel_shows_the_months_collection_of_the_statistics_page(admin, city):
+    panel = admin.get(
+        f"/reports/org/{city.root.pk}/dashboard/dues/", {"year": 2026, "part": "year"}
+    ).content.decode()
+    kpis = dict(re.findall(r'data-kpi="dues-(\d)">([^<]*)</b>', panel))
+    shown = page_figures(admin, city.root, "dues", 2026, "year")
+    owing, paid = int(shown["dues_month.owing"]), int(shown["dues_month.paid_members"])
+    assert owing > 0
+    assert kpis == {
+        "1": shown["dues_month.rate"] + "%",
+        "2": shown["dues_month.paid"],
+        "3": str(owing - paid),
+    }

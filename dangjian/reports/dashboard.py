@@ -243,14 +243,18 @@ def development_panel(org: Organization, period: Period, today: date) -> Panel:
 
 
 def dues_panel(org: Organization, period: Period, today: date) -> Panel:
+    """The last ended month's collection: what a committee follows month by month. The
+    period's totals (every payment of the period, millions of rows for a city) are on the
+    statistics page the panel links to."""
     month = activity.dues_month_table(org, period.last_month_start(today))
-    collected = activity.dues_table(org, period)
     more = statistics_url(org, "dues", period)
     panel = Panel("dues", _("党费"))
     panel.kpis = [
-        Kpi(_("统计期交纳（元）"), display(collected.total.get("collected")), more),
         Kpi(str(month.title) + _("收缴率"), f"{display(month.total.get('rate'))}%", more),
-        Kpi(_("大额党费（元）"), display(collected.total.get("special")), more),
+        Kpi(_("实交金额（元）"), display(month.total.get("paid")), more),
+        Kpi(
+            _("未交党员"), display(month.total.get("owing") - month.total.get("paid_members")), more
+        ),
     ]
     panel.charts = [
         Chart(
