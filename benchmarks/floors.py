@@ -11,13 +11,17 @@ every floor is run and compared with what the product's own Python functions com
 the root (``Floor.check``); any difference stops the benchmark with the differing numbers.
 The floors are written from the definitions (the flags' docstrings, the views), not by
 copying the ORM's SQL, and in one dialect where SQLite and PostgreSQL agree; where Django
-itself compiles differently (``Greatest``, ``Cast`` to a date) the floor follows it.
+itself compiles differently (``Greatest``, ``Cast`` to a date) the floor follows it, and where
+the databases genuinely differ (SQLite sums decimals in floating point) so does the floor.
 
 Constants (organization types, step numbers, rule values in force for the root, today) come
 from the product as parameters: the floor measures the query, not the configuration.
 
-Each ``*_floor`` function returns a :class:`Floor`, or ``None`` where the floor is still to be
-written (the statistics page and the dashboard, see the end of the module).
+The statistics page (each section) and the dashboard (each panel, and all of them) return
+every cell of the tables they show in long form, one row a cell, so that their statements
+compose into the dashboard's one statement (see the end of the module).
+
+Each ``*_floor`` function returns a :class:`Floor`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 
@@ -96,7 +101,9 @@ def diff(expected, got, limit: int = 12) -> str:
 
 def summarize(numbers) -> dict:
     """What the results keep of the numbers checked: every count, or how many rows / cells."""
-    if isinstance(numbers, dict) and all(isinstance(v, int) for v in numbers.values()):
+    if isinstance(numbers, dict) and all(
+        isinstance(k, str) and isinstance(v, int) for k, v in numbers.items()
+    ):
         return dict(numbers)
     if isinstance(numbers, dict) and isinstance(numbers.get("rows"), list):
         return {k: len(v) if isinstance(v, list) else v for k, v in numbers.items()}
@@ -226,8 +233,45 @@ def home_floor(root, today: date | None = None, dues: str | None = None) -> Floo
     and two counts over the whole subtree (dissolved organizations included, as in the
     product): new organizations not covered, expired transfer letters.
     """
-    from django.db import connection
     from django.utils import timezone
+
+    today = today or timezone.localdate()
+    if dues is None:
+        dues = "runs" if unpaid_run_table() else "ledger"
+    p = Sql()
+    ctes, select = home_statement(p, root, today, dues)
+    sql = f"WITH {ctes}\n{select}"
+
+    def numbers(rows, description) -> dict[str, int]:
+        row = one_row(rows, description)
+        return {
+            (f"type:{value}" if (value := untype_column(key)) else key): n for key, n in row.items()
+        }
+
+    def product() -> dict[str, int]:
+        from dangjian.core.flags import FLAGS
+
+        missing = set(FLAGS) - HOME_FLOOR_FLAGS
+        if missing:
+            raise FloorMismatch(
+                f"flags on the home page without SQL in the home floor: {sorted(missing)} "
+                "(add them to benchmarks/floors.py home_floor)"
+            )
+        return home_product(root)
+
+    floor = Floor(sql, p.params, numbers, product)
+    if dues == "runs":
+        floor.cross_checks["the floor from the dues ledger (not the unpaid runs)"] = home_floor(
+            root, today, dues="ledger"
+        )
+    return floor
+
+
+def home_statement(p: Sql, root, today: date, dues: str) -> tuple[str, str]:
+    """The home floor's statement in two pieces, for the floors that include the flags too
+    (the flags section of the statistics page, the dashboard): its CTEs (``scope AS (…), …,
+    organization_totals AS (…)``, to follow a ``WITH``) and its SELECT of the one row."""
+    from django.db import connection
 
     from dangjian.development import rules as development_rules
     from dangjian.development import steps
@@ -264,14 +308,10 @@ def home_floor(root, today: date | None = None, dues: str | None = None) -> Floo
     from dangjian.organizations.services import add_months, rulebook_for
     from dangjian.orglife.rules import ABSENCE_WARNING_MONTHS, ABSENT_MONTHS
 
-    today = today or timezone.localdate()
     unpaid_runs = unpaid_run_table()
-    if dues is None:
-        dues = "runs" if unpaid_runs else "ledger"
     assert dues in ("ledger", "runs") and (dues == "ledger" or unpaid_runs), dues
     rules = rulebook_for(root)
     postgres = connection.vendor == "postgresql"
-    p = Sql()
 
     def months(rule) -> int:
         return int(rules[rule.key])
@@ -369,8 +409,7 @@ dues_totals AS (
 ),
 """
 
-    sql = f"""
-WITH scope AS (
+    ctes = f"""scope AS (
     SELECT o.id, o.org_type, o.sector, o.founded_on, o.term_due_on, o.term_started_on,
         o.premises_area, {", ".join(f"o.{name}" for name, _label in SIX_HAVES)},
         (o.depth = 1 OR parent.sector IS NULL OR parent.sector <> o.sector) AS unit_top,
@@ -475,8 +514,8 @@ records AS (
     FROM scope s
     LEFT JOIN roster ON roster.organization_id = s.id
     LEFT JOIN records ON records.organization_id = s.id
-)
-SELECT organization_totals.*, dues_totals.*,
+)"""
+    select = f"""SELECT organization_totals.*, dues_totals.*,
     (SELECT COUNT(*) FROM organizations_neworganization n
         JOIN organizations_organization o ON o.id = n.area_id
         WHERE {in_subtree} AND n.member_count >= {p(BRANCH_MIN_MEMBERS.default)}
@@ -489,32 +528,8 @@ SELECT organization_totals.*, dues_totals.*,
                 OR t.to_organization_id IN (
                     SELECT o.id FROM organizations_organization o WHERE {in_subtree}))
     ) AS transfer_expired
-FROM organization_totals, dues_totals
-"""
-
-    def numbers(rows, description) -> dict[str, int]:
-        row = one_row(rows, description)
-        return {
-            (f"type:{value}" if (value := untype_column(key)) else key): n for key, n in row.items()
-        }
-
-    def product() -> dict[str, int]:
-        from dangjian.core.flags import FLAGS
-
-        missing = set(FLAGS) - HOME_FLOOR_FLAGS
-        if missing:
-            raise FloorMismatch(
-                f"flags on the home page without SQL in the home floor: {sorted(missing)} "
-                "(add them to benchmarks/floors.py home_floor)"
-            )
-        return home_product(root)
-
-    floor = Floor(sql, p.params, numbers, product)
-    if dues == "runs":
-        floor.cross_checks["the floor from the dues ledger (not the unpaid runs)"] = home_floor(
-            root, today, dues="ledger"
-        )
-    return floor
+FROM organization_totals, dues_totals"""
+    return ctes, select
 
 
 def unpaid_run_table() -> str | None:
@@ -708,26 +723,928 @@ def compliance_floor(root, today: date | None = None) -> Floor:
 
 
 # --------------------------------------------------------------------------------------------
-# Statistics page and dashboard of the root (dangjian/reports): FLOORS TO BE WRITTEN
+# Statistics page and dashboard of the root (dangjian/reports)
 # --------------------------------------------------------------------------------------------
 #
 # ``benchmarks/pages.py`` times ``/reports/org/<pk>/statistics/`` (each section,
 # ``?section=<key>``) and ``/reports/org/<pk>/dashboard/`` (the page with the panels it loads,
-# and each panel, ``dashboard/<key>/``) when their URLs resolve. Their floors go here: one
-# statement for each section / panel (or for the whole dashboard, ``key`` None) returning the
-# numbers it shows for the root, and a ``product`` reading the same numbers through
-# ``dangjian.reports`` (the section's ``build`` / the panel's function, not the template), so
-# that ``Floor.check`` compares like with like. Until then these return None and the results
-# say "floor to be written".
+# and each panel, ``dashboard/<key>/``), for the default period (this year, whole). Their
+# floors are one statement per section, per panel and for the whole dashboard, returning every
+# cell of the tables behind it in long form, one row a cell:
+#
+#     (table, row's organization path — NULL for the total row —, is_self, column, value, scale)
+#
+# with money in whole fen (scale 2) and percentages in tenths (scale 1: the rates, to 0.1 %
+# half up, computed in integers), so that every number is an integer on both databases and
+# compares exactly with the product's Decimals. The long form lets the statements of several
+# sections compose: a section is a :class:`Part` (its CTEs and its SELECTs), and the whole
+# dashboard is the union of its panels' parts, one statement. Each source is read once: one
+# aggregate CTE grouped by the root's child (members, organizations, meetings, compliance
+# cells, development records, payments, the month's owing members), one CTE of its rows (the
+# root's own, the children, the total) for all the tables it feeds, one SELECT of their cells.
+#
+# The product side builds the same tables with the section's own ``build``
+# (``dangjian.reports.statistics``) and reads every cell of every row (keyed by the row's
+# organization path and ``is_self``) and of the total row; the shares shown next to counts
+# (``Table.share``) are derived from the counts and left out. A panel's product side is the
+# tables of its section it reads. The flags section is the home floor's statement
+# (``home_statement``), its flag counts one cell each; the compliance table follows
+# ``compliance_floor`` (benchmarks/compliance.py) cell by cell, then sums by child.
+
+# The tables of each section (dangjian/reports/statistics.py SECTIONS; the product side
+# takes every table the section builds, so a table added there and not here is a mismatch).
+SECTION_TABLES: dict[str, tuple[str, ...]] = {
+    "members": (
+        "gender",
+        "age",
+        "ethnicity",
+        "minorities",
+        "education",
+        "occupation",
+        "party_age",
+        "category",
+        "status",
+    ),
+    "organizations": ("org_types", "sectors", "terms", "coverage"),
+    "life": ("meetings", "compliance"),
+    "development": ("development",),
+    "dues": ("dues", "dues_month"),
+    "flags": ("flags",),
+}
+# The tables each dashboard panel reads (dangjian/reports/dashboard.py PANELS): the section of
+# the same name's, less the ethnicity tables for the members panel (it charts the others'
+# totals), the coverage table for the organizations panel, the period's payments for the dues
+# panel (it shows the last month's collection).
+PANEL_TABLES: dict[str, tuple[str, ...]] = {
+    **SECTION_TABLES,
+    "members": tuple(t for t in SECTION_TABLES["members"] if t not in ("ethnicity", "minorities")),
+    "organizations": ("org_types", "sectors", "terms"),
+    "dues": ("dues_month",),
+}
+
+CellKey = tuple[str, str | None, bool, str]  # (table, row's path or None: total, is_self, column)
 
 
-def statistics_floor(root, section: str | None, today: date | None = None) -> Floor | None:
-    # FLOOR TO WRITE: the statistics page of the root, section ``section``
-    # (dangjian/reports/statistics.py SECTIONS).
-    return None
+@dataclass
+class Part:
+    """A piece of a long-form statement: CTEs (name → ``name AS (…)``, in the order they
+    must be defined) and SELECTs of cells, to be joined by UNION ALL."""
+
+    ctes: dict[str, str] = field(default_factory=dict)
+    selects: list[str] = field(default_factory=list)
 
 
-def dashboard_floor(root, panel: str | None = None, today: date | None = None) -> Floor | None:
-    # FLOOR TO WRITE: the dashboard of the root (all panels when ``panel`` is None), or one
-    # panel (dangjian/reports/dashboard.py PANELS).
-    return None
+@dataclass
+class ChildTable:
+    """A table laid out by child (see ``ReportStatement.child_rows``): its columns (key, the
+    count's column, scale), other counts that make a row non-empty (its base, e.g. the
+    ``total`` a table may not show), and cells computed from a row's counts (key,
+    expression, scale), after the total row is summed."""
+
+    table: str
+    columns: list[tuple[str, str, int]]
+    hidden: tuple[str, ...] = ()
+    derived: tuple[tuple[str, str, int], ...] = ()
+
+
+def compose(parts: list[Part]) -> str:
+    ctes: dict[str, str] = {}
+    selects: list[str] = []
+    for part in parts:
+        for name, text in part.ctes.items():
+            assert ctes.setdefault(name, text) == text, f"two CTEs named {name}"
+        selects += part.selects
+    return "WITH " + ",\n".join(ctes.values()) + "\n" + "\nUNION ALL\n".join(selects)
+
+
+def label(text: str) -> str:
+    """A table's or column's key as an SQL string literal (keys are labels, not values)."""
+    assert "'" not in text and "%" not in text, text
+    return f"'{text}'"
+
+
+def cell_numbers(rows, _description) -> dict[CellKey, object]:
+    numbers: dict[CellKey, object] = {}
+    for table, path, is_self, column, value, scale in rows:
+        key = (table, path, bool(is_self), column)
+        assert key not in numbers, f"two cells {key}"
+        if value is None:
+            numbers[key] = None
+        elif scale:
+            numbers[key] = Decimal(int(value)).scaleb(-int(scale))
+        else:
+            numbers[key] = int(value)
+    return numbers
+
+
+def table_cells(tables) -> dict[CellKey, object]:
+    """Every cell of ``tables`` (dangjian.reports.tables.Table): each row's value of each
+    column (a column a row has no value for shows 0), and the total row's."""
+    numbers: dict[CellKey, object] = {}
+    for table in tables:
+        for row in table.rows:
+            # a coverage row of an area no organization has: keyed by its path, its label
+            path = row.organization.path if row.organization is not None else row.label
+            for column in table.columns:
+                numbers[(table.key, path, row.is_self, column.key)] = row.get(column.key)
+        for column in table.columns:
+            numbers[(table.key, None, False, column.key)] = table.total.get(column.key)
+    return numbers
+
+
+def report_product(root, period, today: date, wanted: dict[str, tuple[str, ...] | None]):
+    """The cells of the tables ``wanted`` ({section: table keys, None: all}) as the
+    sections' own ``build`` makes them for ``root``."""
+    from dangjian.reports.statistics import SECTION_BY_KEY
+
+    numbers: dict[CellKey, object] = {}
+    for section, keys in wanted.items():
+        tables = SECTION_BY_KEY[section].build(root, period, today)
+        if keys is not None:
+            missing = set(keys) - {t.key for t in tables}
+            if missing:
+                raise FloorMismatch(f"section {section!r} builds no table {sorted(missing)}")
+            tables = [t for t in tables if t.key in keys]
+        numbers.update(table_cells(tables))
+    return numbers
+
+
+class ReportStatement:
+    """The parts of the statistics floors for ``root``, ``period`` and ``today``, sharing one
+    set of parameters ``p``.
+
+    Each child-rows table is read as the product lays it out (dangjian/reports/tables.py
+    ``child_rows`` / ``total_row``): its counts grouped by the child of the root each record's
+    organization lies under (the first steps of its path: the root's own records fall under
+    the root's path), then a row for the root's own records when any is non-zero, one per
+    child (not a 党小组) that is active or has a non-zero count, and the total: the sum over
+    every group."""
+
+    def __init__(self, p: Sql, root, today: date, period, dues: str, bases: str):
+        from dangjian.organizations.models import Organization
+
+        assert bases in ("until", "ledger"), bases
+        self.p, self.root, self.today, self.period = p, root, today, period
+        self.dues, self.bases = dues, bases
+        self.lower, self.upper = subtree_bounds(root)
+        self.prefix = len(root.path) + Organization.steplen
+        self.depth = root.depth
+
+    # ---- shared pieces ----------------------------------------------------------------------
+
+    def in_subtree(self, alias: str = "o") -> str:
+        p = self.p
+        return f"{alias}.path >= {p(self.lower)} AND {alias}.path < {p(self.upper)}"
+
+    def child(self, alias: str = "o") -> str:
+        """The path of the root's child that ``alias``'s organization lies under (or the
+        root's own path)."""
+        return f"SUBSTR({alias}.path, 1, {int(self.prefix)})"
+
+    def children(self) -> dict[str, str]:
+        p = self.p
+        return {
+            "report_children": f"""report_children AS (
+    SELECT o.path, o.org_type, o.dissolved_on FROM organizations_organization o
+    WHERE o.path > {p(self.lower)} AND o.path < {p(self.upper)}
+        AND o.depth = {p(self.depth + 1)}
+)"""
+        }
+
+    def child_rows(
+        self, part: Part, counts: str, tables: list[ChildTable], include_groups: bool = False
+    ) -> None:
+        """Add the cells of ``tables`` to ``part``, all read from the CTE ``counts`` (a
+        ``child`` column and the counts): one CTE of the rows (the root's own, each child, the
+        total) with every table's columns and whether the row is one of that table's, then
+        one SELECT of the cells."""
+        from dangjian.organizations.models import OrgType
+
+        p = self.p
+        names = list(dict.fromkeys(name for t in tables for _key, name, _scale in t.columns))
+
+        def nonzero(t: ChildTable) -> str:
+            counted = dict.fromkeys([*(name for _k, name, _s in t.columns), *t.hidden])
+            return "(" + " OR ".join(f"g.{name} <> 0" for name in counted) + ")"
+
+        values = ", ".join(f"CAST(COALESCE(g.{name}, 0) AS BIGINT) AS {name}" for name in names)
+        sums = ", ".join(f"CAST(COALESCE(SUM(g.{name}), 0) AS BIGINT)" for name in names)
+        # a child's row: active, or with a non-zero count (NULL counts: none recorded)
+        child_shown = ", ".join(
+            f"CASE WHEN c.dissolved_on IS NULL OR {nonzero(t)} THEN 1 ELSE 0 END AS shown_{i}"
+            for i, t in enumerate(tables)
+        )
+        own_shown = ", ".join(f"CASE WHEN {nonzero(t)} THEN 1 ELSE 0 END" for t in tables)
+        groups = "" if include_groups else f"\n    WHERE c.org_type <> {p(str(OrgType.GROUP))}"
+        part.ctes.update(self.children())
+        part.ctes[f"{counts}_rows"] = f"""{counts}_rows AS MATERIALIZED (
+    SELECT c.path, 0 AS is_self, {values},
+        {child_shown}
+    FROM report_children c
+    LEFT JOIN {counts} g ON g.child = c.path{groups}
+    UNION ALL
+    SELECT g.child, 1, {values}, {own_shown}
+    FROM {counts} g WHERE g.child = {p(self.root.path)}
+    UNION ALL
+    SELECT NULL, 0, {sums}, {", ".join("1" for _t in tables)}
+    FROM {counts} g
+)"""
+        cells = [
+            (t.table, key, expression, scale)
+            for t in tables
+            for key, expression, scale in [*t.columns, *t.derived]
+        ]
+        shown = " ".join(f"WHEN {label(t.table)} THEN r.shown_{i}" for i, t in enumerate(tables))
+        self.unpivot(
+            part, counts, f"{counts}_rows r", cells, where=f"CASE k.cell_table {shown} END = 1"
+        )
+
+    def unpivot(
+        self,
+        part: Part,
+        name: str,
+        source: str,
+        cells: list[tuple[str, str, str, int]],
+        path: str = "path",
+        is_self: str = "is_self",
+        where: str = "",
+    ) -> None:
+        """One SELECT of cells (table, column's key, value's expression, scale): each row of
+        ``source`` times the columns (a VALUES list), the value picked by a CASE — one scan,
+        not one per column (fewer plan nodes: less to plan, and to compile where PostgreSQL's
+        JIT does)."""
+        columns = f"{name}_columns"
+        part.ctes[columns] = (
+            f"{columns} (cell_table, cell_i, cell_key, cell_scale) AS (VALUES "
+            + ", ".join(
+                f"({label(table)}, {i}, {label(key)}, {int(scale)})"
+                for i, (table, key, _e, scale) in enumerate(cells)
+            )
+            + ")"
+        )
+        value = " ".join(
+            f"WHEN {i} THEN {expression}" for i, (_t, _k, expression, _s) in enumerate(cells)
+        )
+        part.selects.append(
+            f"SELECT k.cell_table, {path}, {is_self}, k.cell_key, CASE k.cell_i {value} END,"
+            f" k.cell_scale FROM {source} CROSS JOIN {columns} k"
+            + (f" WHERE {where}" if where else "")
+        )
+
+    # ---- members ----------------------------------------------------------------------------
+
+    def members(self, tables: tuple[str, ...]) -> Part:
+        """One pass over the members on the roster of the subtree (normal, floating, lost
+        contact), grouped by child: every bucket of every dimension as a conditional count,
+        ages and 党龄 on today (党龄 from becoming a full member, or joining where a record
+        lacks the date). For the minorities' table (one row: the subtree), one more over its
+        minority members, grouped by ethnicity."""
+        from dangjian.members.choices import (
+            ETHNICITIES,
+            ON_ROSTER,
+            Category,
+            Education,
+            Gender,
+            Membership,
+            Occupation,
+        )
+        from dangjian.members.roster import COLLEGE_OR_ABOVE, HAN, years_before
+        from dangjian.reports.members import AGE_BANDS, PARTY_AGE_BANDS
+
+        p, today = self.p, self.today
+
+        def band(column: str, key: str) -> str:
+            # "31-40": born (or a full member) at least 31 and less than 41 years ago
+            low, _, high = key.partition("-")
+            conditions = []
+            if low:
+                conditions.append(f"{column} <= {p(years_before(today, int(low)))}")
+            if high:
+                conditions.append(f"{column} > {p(years_before(today, int(high) + 1))}")
+            return " AND ".join(conditions)
+
+        full = f"m.membership = {p(str(Membership.FULL))}"
+        party_since = "COALESCE(m.full_member_on, m.joined_on)"  # 党龄 from becoming full
+        buckets: dict[str, list[tuple[str, str]]] = {
+            "gender": [(v, f"m.gender = {p(v)}") for v in Gender.values],
+            "age": [(f"age{k}", band("m.birth_date", k)) for k, _label in AGE_BANDS],
+            "ethnicity": [
+                ("han", f"m.ethnicity = {p(HAN)}"),
+                ("minority", f"m.ethnicity <> {p(HAN)}"),
+            ],
+            "education": [(v, f"m.education = {p(v)}") for v in Education.values]
+            + [("college_or_above", f"m.education IN ({p.many(COLLEGE_OR_ABOVE)})")],
+            "occupation": [(v, f"m.occupation = {p(v)}") for v in Occupation.values],
+            "party_age": [
+                (f"y{k}", f"{full} AND {band(party_since, k)}") for k, _label in PARTY_AGE_BANDS
+            ]
+            + [("probationary", f"m.membership = {p(str(Membership.PROBATIONARY))}")],
+            "category": [(v, f"m.category = {p(v)}") for v in Category.values],
+            "status": [(v, f"m.membership = {p(v)}") for v in Membership.values]
+            + [(str(v), f"m.standing = {p(str(v))}") for v in ON_ROSTER],
+        }
+        wanted = [t for t in buckets if t in tables]
+        columns = {t: [(k, f"{t}_{i}", c) for i, (k, c) in enumerate(buckets[t])] for t in wanted}
+        counts = ",\n        ".join(
+            f"COUNT(*) FILTER (WHERE {condition}) AS {name}"
+            for t in wanted
+            for _key, name, condition in columns[t]
+        )
+        roster = f"""FROM members_member m
+    JOIN organizations_organization o ON o.id = m.organization_id
+    WHERE {self.in_subtree()} AND m.standing IN ({p.many(ON_ROSTER)})"""
+        part = Part()
+        part.ctes["member_counts"] = f"""member_counts AS MATERIALIZED (
+    SELECT {self.child()} AS child, COUNT(*) AS total,
+        {counts}
+    {roster}
+    GROUP BY {self.child()}
+)"""
+        self.child_rows(
+            part,
+            "member_counts",
+            [
+                ChildTable(t, [("total", "total", 0)] + [(k, n, 0) for k, n, _c in columns[t]])
+                for t in wanted
+            ],
+        )
+        if "minorities" in tables:
+            names = [e for e in ETHNICITIES if e != HAN]
+            part.ctes["minority_counts"] = f"""minority_counts AS MATERIALIZED (
+    SELECT m.ethnicity, COUNT(*) AS n
+    {roster} AND m.ethnicity <> {p(HAN)}
+    GROUP BY m.ethnicity
+)"""
+            part.ctes["minority_names"] = (
+                "minority_names (ethnicity) AS (VALUES "
+                + ", ".join(f"({p(name)})" for name in names)
+                + ")"
+            )
+            part.selects.append(
+                "SELECT 'minorities', NULL, 0, 'minority', CAST(COALESCE(SUM(n), 0) AS BIGINT), 0"
+                " FROM minority_counts"
+            )
+            part.selects.append(
+                "SELECT 'minorities', NULL, 0, k.ethnicity, CAST(COALESCE(c.n, 0) AS BIGINT), 0"
+                " FROM minority_names k LEFT JOIN minority_counts c ON c.ethnicity = k.ethnicity"
+            )
+        return part
+
+    # ---- organizations ----------------------------------------------------------------------
+
+    def organizations(self, tables: tuple[str, ...]) -> Part:
+        """One pass over the active organizations of the subtree, by child: by type, by
+        sector (党小组 apart), the terms and secretaries as the flags of the same names count
+        them; and the coverage register, by child area and category."""
+        from dangjian.organizations.models import CommitteePost, OrgType, Sector
+        from dangjian.organizations.rules import (
+            ELECTED_TYPES,
+            SECRETARY_REQUIRED_TYPES,
+            TERM_WARNING_MONTHS,
+        )
+        from dangjian.organizations.services import add_months, rulebook_for
+
+        p, today = self.p, self.today
+        rules = rulebook_for(self.root)
+        horizon = add_months(today, int(rules[TERM_WARNING_MONTHS.key]))
+        group = p(str(OrgType.GROUP))
+        elected = f"o.org_type IN ({p.many(ELECTED_TYPES)})"
+        needs_secretary = f"o.org_type IN ({p.many(SECRETARY_REQUIRED_TYPES)})"
+        types = [v for v in OrgType.values if v != OrgType.GROUP] + [str(OrgType.GROUP)]
+        buckets: dict[str, list[tuple[str, str]]] = {
+            "org_types": [(v, f"o.org_type = {p(v)}") for v in types],
+            "sectors": [(v, f"o.org_type <> {group} AND o.sector = {p(v)}") for v in Sector.values],
+            "terms": [
+                ("elected", elected),
+                ("term_recorded", f"{elected} AND o.term_started_on IS NOT NULL"),
+                ("term_overdue", f"{elected} AND o.term_due_on < {p(today)}"),
+                (
+                    "term_due_soon",
+                    f"{elected} AND o.term_due_on >= {p(today)} AND o.term_due_on <= {p(horizon)}",
+                ),
+                ("term_unrecorded", f"{elected} AND o.term_started_on IS NULL"),
+                ("needs_secretary", needs_secretary),
+                ("secretary_missing", f"{needs_secretary} AND secretary.organization_id IS NULL"),
+            ],
+        }
+        wanted = [t for t in buckets if t in tables]
+        part = Part()
+        if wanted:
+            columns = {
+                t: [(k, f"{t}_{i}", c) for i, (k, c) in enumerate(buckets[t])] for t in wanted
+            }
+            counts = ",\n        ".join(
+                f"COUNT(*) FILTER (WHERE {condition}) AS {name}"
+                for t in wanted
+                for _key, name, condition in columns[t]
+            )
+            part.ctes["organization_counts"] = f"""organization_counts AS MATERIALIZED (
+    SELECT {self.child()} AS child,
+        COUNT(*) FILTER (WHERE o.org_type <> {group}) AS total,
+        {counts}
+    FROM organizations_organization o
+    -- the organizations with a secretary in office
+    LEFT JOIN (SELECT DISTINCT c.organization_id FROM organizations_committeemember c
+        WHERE c.post = {p(str(CommitteePost.SECRETARY))} AND c.ended_on IS NULL) secretary
+        ON secretary.organization_id = o.id
+    WHERE {self.in_subtree()} AND o.dissolved_on IS NULL
+    GROUP BY {self.child()}
+)"""
+            child_tables = []
+            for t in wanted:
+                cells = [(k, name, 0) for k, name, _c in columns[t]]
+                if t != "terms":  # the terms table has no total column, only its rows do
+                    cells.insert(0, ("total", "total", 0))
+                child_tables.append(ChildTable(t, cells, hidden=("total",)))
+            self.child_rows(part, "organization_counts", child_tables)
+        if "coverage" in tables:
+            self.coverage(part, rules)
+        return part
+
+    def coverage(self, part: Part, rules) -> None:
+        """The coverage register of the subtree (dissolved areas included), by the child its
+        area lies under and category: entries, and those with a party organization (单独或联合
+        组建); a row per child area with entries (the root's own among them), every category
+        in each, the rate (covered over entries, to 0.1 %, half up) and the target in force."""
+        from dangjian.organizations.models import ORGANIZATION_COVERAGE, NewOrgCategory
+        from dangjian.organizations.rules import COVERAGE_TARGETS
+
+        p = self.p
+
+        def hundredths(value) -> str:
+            if value is None:
+                return "NULL"
+            scaled = Decimal(value) * 100
+            assert scaled == scaled.to_integral_value(), value
+            return p(int(scaled))
+
+        part.ctes["coverage_counts"] = f"""coverage_counts AS MATERIALIZED (
+    SELECT {self.child("a")} AS child, n.category, COUNT(*) AS total,
+        COUNT(*) FILTER (WHERE n.coverage IN ({p.many(ORGANIZATION_COVERAGE)})) AS covered
+    FROM organizations_neworganization n
+    JOIN organizations_organization a ON a.id = n.area_id
+    WHERE {self.in_subtree("a")}
+    GROUP BY {self.child("a")}, n.category
+)"""
+        targets = ", ".join(
+            f"({p(category)}, {hundredths(rules[COVERAGE_TARGETS[category].key])})"
+            for category in NewOrgCategory.values
+        )
+        part.ctes["coverage_categories"] = (
+            f"coverage_categories (category, target) AS (VALUES {targets})"
+        )
+        part.ctes["coverage_rows"] = f"""coverage_rows AS MATERIALIZED (
+    SELECT r.child AS path, CASE WHEN r.child = {p(self.root.path)} THEN 1 ELSE 0 END AS is_self,
+        k.category, k.target, CAST(COALESCE(c.total, 0) AS BIGINT) AS total,
+        CAST(COALESCE(c.covered, 0) AS BIGINT) AS covered
+    FROM (SELECT DISTINCT child FROM coverage_counts) r
+    CROSS JOIN coverage_categories k
+    LEFT JOIN coverage_counts c ON c.child = r.child AND c.category = k.category
+    UNION ALL
+    SELECT NULL, 0, k.category, k.target, CAST(COALESCE(SUM(c.total), 0) AS BIGINT),
+        CAST(COALESCE(SUM(c.covered), 0) AS BIGINT)
+    FROM coverage_categories k
+    LEFT JOIN coverage_counts c ON c.category = k.category
+    GROUP BY k.category, k.target
+)"""
+        for suffix, expression, scale in (
+            ("total", "total", 0),
+            ("covered", "covered", 0),
+            ("rate", "CASE WHEN total > 0 THEN (covered * 2000 + total) / (2 * total) END", 1),
+            ("target", "target", 2),
+        ):
+            part.selects.append(
+                f"SELECT 'coverage', path, is_self, category || {label('_' + suffix)},"
+                f" {expression}, {scale} FROM coverage_rows"
+            )
+
+    # ---- organizational life ----------------------------------------------------------------
+
+    def life(self, tables: tuple[str, ...]) -> Part:
+        """One pass over the meetings of the subtree recorded as held in the period's year,
+        by organization and kind (``life_held``): those dated in the period, for the meetings
+        table, and the qualifying ones (a 支委会 with its quorum) month by month, for the
+        compliance table."""
+        from dangjian.orglife.choices import MeetingStatus
+        from dangjian.orglife.compliance import month_start
+        from dangjian.orglife.requirements import requirements_for_organization
+
+        p, period = self.p, self.period
+        requirements = [r for r in requirements_for_organization(self.root) if r.enabled]
+        year = period.year
+        counts = []
+        if "meetings" in tables:
+            counts.append(
+                f"COUNT(*) FILTER (WHERE mt.date >= {p(period.start)}"
+                f" AND mt.date <= {p(period.end)}) AS held"
+            )
+        if "compliance" in tables:
+            quorum = "".join(
+                f" AND (mt.kind <> {p(r.kind)}"
+                f" OR mt.present_count * 100 > mt.expected_count * {p(r.quorum_percent)})"
+                for r in requirements
+                if r.quorum_percent
+            )
+            counts += [
+                f"COUNT(*) FILTER (WHERE mt.date >= {p(month_start(year, n))}"
+                f" AND mt.date < {p(month_start(year, n + 1))}{quorum}) AS m{n}"
+                for n in range(1, 13)
+            ]
+        aggregates = ",\n        ".join(counts)
+        part = Part()
+        part.ctes["life_held"] = f"""life_held AS MATERIALIZED (
+    SELECT mt.organization_id, mt.kind,
+        {aggregates}
+    FROM orglife_meeting mt
+    WHERE mt.status = {p(str(MeetingStatus.HELD))}
+        AND mt.date >= {p(month_start(year, 1))} AND mt.date < {p(month_start(year + 1, 1))}
+        AND mt.organization_id IN (
+            SELECT o.id FROM organizations_organization o WHERE {self.in_subtree()})
+    GROUP BY mt.organization_id, mt.kind
+)"""
+        if "meetings" in tables:
+            self.meetings(part)
+        if "compliance" in tables:
+            self.compliance(part, requirements)
+        return part
+
+    def meetings(self, part: Part) -> None:
+        """Meetings held in the period, by child and kind."""
+        from dangjian.orglife.choices import MeetingKind
+
+        p = self.p
+        kinds = [(v, f"meetings_{i}") for i, v in enumerate(MeetingKind.values)]
+        counts = ",\n        ".join(
+            f"SUM(h.held) FILTER (WHERE h.kind = {p(v)}) AS {name}" for v, name in kinds
+        )
+        part.ctes["meeting_counts"] = f"""meeting_counts AS MATERIALIZED (
+    SELECT {self.child()} AS child, SUM(h.held) AS total,
+        {counts}
+    FROM life_held h
+    JOIN organizations_organization o ON o.id = h.organization_id
+    GROUP BY {self.child()}
+)"""
+        columns = [("total", "total", 0)] + [(v, name, 0) for v, name in kinds]
+        self.child_rows(part, "meeting_counts", [ChildTable("meetings", columns)])
+
+    def compliance(self, part: Part, requirements) -> None:
+        """The compliance table: per (organization, requirement) of the subtree, the periods
+        of the window (the period's months of its year) that have ended and were owed, and of
+        them those short of the minimum — as ``compliance_floor`` (benchmarks/compliance.py)
+        finds them: the qualifying meetings counted by month in one pass, a period owed when
+        the organization had been founded by its first day, was not dissolved before its end
+        and, for the 支委会, had a committee during it. Then by child: organizations owing any
+        ended period, periods owed, met (owed less missed) and missed. The qualifying
+        meetings by month are ``life_held``'s."""
+        from dangjian.orglife.compliance import (
+            COMMITTEE_POSTS,
+            FAR_FUTURE,
+            FAR_PAST,
+            Window,
+            month_start,
+        )
+
+        p, period = self.p, self.period
+        window = Window(period.year, self.today, period.first_month, period.last_month)
+        year = window.year
+
+        def owed(r, slot) -> str:
+            start, end = p(window.slot_start(r, slot)), p(window.slot_end(r, slot))
+            condition = (
+                f"(w.founded_on IS NULL OR w.founded_on <= {start})"
+                f" AND (w.dissolved_on IS NULL OR w.dissolved_on >= {end})"
+            )
+            if r.needs_committee:
+                condition += f" AND w.since < {end} AND w.until > {start}"
+            return f"({condition})"
+
+        def reached(r, slot) -> str:
+            first, last = r.slot_months(slot)
+            total = " + ".join(f"COALESCE(h.m{n}, 0)" for n in range(first, last + 1))
+            return f"{total} >= {p(r.minimum)}"
+
+        selects = []
+        for r in requirements:
+            _in_window, elapsed, _current = window.masks(r)
+            ended = [s for s in window.slots(r) if elapsed >> s & 1]
+            if not ended:
+                continue
+            owed_count = " + ".join(f"CASE WHEN {owed(r, s)} THEN 1 ELSE 0 END" for s in ended)
+            missed = " + ".join(
+                f"CASE WHEN {owed(r, s)} AND NOT ({reached(r, s)}) THEN 1 ELSE 0 END" for s in ended
+            )
+            selects.append(f"""SELECT w.org_id, w.path,
+        {owed_count} AS owed,
+        {missed} AS missed
+    FROM compliance_owing w
+    LEFT JOIN life_held h ON h.kind = w.kind AND h.organization_id = w.org_id
+    WHERE w.kind = {p(r.kind)} AND ({" OR ".join(owed(r, s) for s in ended)})""")
+        if not selects:  # nothing has ended yet (the first days of the year)
+            selects.append(
+                "SELECT NULL AS org_id, NULL AS path, 0 AS owed, 0 AS missed WHERE 1 = 0"
+            )
+        types = ", ".join(f"({p(r.kind)}, {p(str(t))})" for r in requirements for t in r.org_types)
+        part.ctes["compliance_committee"] = f"""compliance_committee AS (
+    SELECT organization_id,
+        MIN(COALESCE(started_on, {p(FAR_PAST)})) AS since,
+        MAX(COALESCE(ended_on, {p(FAR_FUTURE)})) AS until
+    FROM organizations_committeemember
+    WHERE post IN ({p.many(COMMITTEE_POSTS)})
+    GROUP BY organization_id
+)"""
+        part.ctes["compliance_types"] = f"compliance_types (kind, org_type) AS (VALUES {types})"
+        window_start = p(month_start(year, window.first_month))
+        part.ctes["compliance_owing"] = f"""compliance_owing AS MATERIALIZED (
+    SELECT o.id AS org_id, o.path, o.founded_on, o.dissolved_on, t.kind, c.since, c.until
+    FROM organizations_organization o
+    JOIN compliance_types t ON t.org_type = o.org_type
+    LEFT JOIN compliance_committee c ON c.organization_id = o.id
+    WHERE {self.in_subtree()} AND (o.dissolved_on IS NULL OR o.dissolved_on > {window_start})
+)"""
+        part.ctes["compliance_cells"] = (
+            "compliance_cells AS (\n    " + "\n    UNION ALL\n    ".join(selects) + "\n)"
+        )
+        part.ctes["compliance_counts"] = f"""compliance_counts AS MATERIALIZED (
+    SELECT {self.child("x")} AS child,
+        COUNT(DISTINCT CASE WHEN x.owed > 0 THEN x.org_id END) AS orgs,
+        SUM(x.owed) AS owed, SUM(x.owed) - SUM(x.missed) AS met, SUM(x.missed) AS missed
+    FROM compliance_cells x
+    GROUP BY {self.child("x")}
+)"""
+        columns = [(k, k, 0) for k in ("orgs", "owed", "met", "missed")]
+        self.child_rows(part, "compliance_counts", [ChildTable("compliance", columns)])
+
+    # ---- development ------------------------------------------------------------------------
+
+    def development(self, tables: tuple[str, ...]) -> Part:
+        """The development records of the subtree (any outcome), by child: the steps dated in
+        the period, and the open records by stage now."""
+        from dangjian.development.models import Outcome
+        from dangjian.development.steps import Stage
+        from dangjian.reports.activity import OPEN_STAGES
+
+        p = self.p
+        start, end = p(self.period.start), p(self.period.end)
+
+        def dated(column: str) -> str:
+            return f"r.{column} >= {start} AND r.{column} <= {end}"
+
+        buckets = [
+            ("applied", dated("applied_on")),
+            ("activists", dated("activist_on")),
+            ("candidates", dated("candidate_on")),
+            ("admitted", dated("admitted_on")),
+            ("converted", f"{dated('converted_on')} AND r.stage = {p(str(Stage.FULL))}"),
+        ] + [
+            (f"open_{stage}", f"r.outcome = {p(str(Outcome.OPEN))} AND r.stage = {p(str(stage))}")
+            for stage in OPEN_STAGES
+        ]
+        names = [(k, f"development_{i}", c) for i, (k, c) in enumerate(buckets)]
+        counts = ",\n        ".join(
+            f"COUNT(*) FILTER (WHERE {condition}) AS {name}" for _k, name, condition in names
+        )
+        part = Part()
+        part.ctes["development_counts"] = f"""development_counts AS MATERIALIZED (
+    SELECT {self.child()} AS child,
+        {counts}
+    FROM development_developmentrecord r
+    JOIN organizations_organization o ON o.id = r.organization_id
+    WHERE {self.in_subtree()}
+    GROUP BY {self.child()}
+)"""
+        columns = [(k, n, 0) for k, n, _c in names]
+        self.child_rows(part, "development_counts", [ChildTable("development", columns)])
+        return part
+
+    # ---- dues -------------------------------------------------------------------------------
+
+    def dues_part(self, tables: tuple[str, ...]) -> Part:
+        part = Part()
+        if "dues" in tables:
+            self.dues_paid(part)
+        if "dues_month" in tables:
+            self.dues_month(part)
+        return part
+
+    @staticmethod
+    def in_fen(column: str) -> str:
+        """A money column (yuan, two decimals) in whole fen."""
+        return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+    def money_sum(self, column: str) -> str:
+        """The sum of a money column in whole fen, exactly: PostgreSQL sums the decimals
+        exactly (then × 100), SQLite in floating point, so there each amount is made fen
+        first (what the databases genuinely do differently; summing the decimals is the
+        cheaper where it is exact)."""
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            return f"CAST(SUM({column}) * 100 AS BIGINT)"
+        return f"SUM({self.in_fen(column)})"
+
+    def dues_paid(self, part: Part) -> None:
+        """Dues paid for the months of the period by the members of the subtree (any
+        standing), by child: payments and their amount (one pass over the period's
+        payments), members with a payment (one over the members, an index probe each: no
+        DISTINCT over the payments); special contributions received in the period, and their
+        amount. Money in fen (see ``money_sum``)."""
+        p = self.p
+        start, end = p(self.period.start), p(self.period.end)
+        part.ctes["dues_counts"] = f"""dues_counts AS MATERIALIZED (
+    SELECT x.child, SUM(x.payments) AS payments, SUM(x.members) AS members,
+        SUM(x.collected) AS collected, SUM(x.special_count) AS special_count,
+        SUM(x.special) AS special
+    FROM (
+        SELECT {self.child()} AS child, COUNT(*) AS payments, 0 AS members,
+            {self.money_sum("pay.amount_paid")} AS collected, 0 AS special_count, 0 AS special
+        FROM dues_duespayment pay
+        JOIN members_member m ON m.id = pay.member_id
+        JOIN organizations_organization o ON o.id = m.organization_id
+        WHERE {self.in_subtree()} AND pay.month >= {start} AND pay.month <= {end}
+        GROUP BY {self.child()}
+        UNION ALL
+        SELECT {self.child()}, 0, COUNT(*), 0, 0, 0
+        FROM members_member m
+        JOIN organizations_organization o ON o.id = m.organization_id
+        WHERE {self.in_subtree()} AND EXISTS (SELECT 1 FROM dues_duespayment pay
+            WHERE pay.member_id = m.id AND pay.month >= {start} AND pay.month <= {end})
+        GROUP BY {self.child()}
+        UNION ALL
+        SELECT {self.child()}, 0, 0, 0, COUNT(*), {self.money_sum("sc.amount")}
+        FROM dues_specialcontribution sc
+        JOIN members_member m ON m.id = sc.member_id
+        JOIN organizations_organization o ON o.id = m.organization_id
+        WHERE {self.in_subtree()} AND sc.date >= {start} AND sc.date <= {end}
+        GROUP BY {self.child()}
+    ) x
+    GROUP BY x.child
+)"""
+        columns = [
+            ("members", "members", 0),
+            ("payments", "payments", 0),
+            ("collected", "collected", 2),
+            ("special_count", "special_count", 0),
+            ("special", "special", 2),
+        ]
+        self.child_rows(part, "dues_counts", [ChildTable("dues", columns)])
+
+    def dues_month(self, part: Part) -> None:
+        """One month's collection (the period's last month, or the last one ended while the
+        period runs): the members of the subtree on the roster who owe it (joined before the
+        month began), by child; of them those who paid it; what is due — a paid month as kept
+        on its payment, an unpaid one from the base in force (the latest begun by the month)
+        by the rate table in force for the root, after an approved reduction or exemption,
+        every amount half up to the fen — and what was paid; the rate (paid over due, to
+        0.1 %, half up). The rows are the root's own members and every child with its subtree
+        that is active or has owing members, 党小组 included."""
+        from dangjian.dues.models import Reduction
+        from dangjian.dues.rates import DuesCategory, fen
+        from dangjian.dues.statistics import table_for_organization
+        from dangjian.members.choices import ON_ROSTER
+
+        p = self.p
+        month = self.period.last_month_start(self.today)
+        table = table_for_organization(self.root)
+
+        def bracketed(brackets) -> str:
+            # the bracket's rate on the whole income, half up to the fen: with the rate n / d
+            # percent and the income i fen, i n / (100 d) rounded half up
+            income = f"COALESCE({self.in_fen('b.monthly_income')}, 0)"
+            whens = []
+            for bracket in brackets:
+                n, d = Decimal(bracket.percent).as_integer_ratio()
+                due = f"({income} * {p(2 * n)} + {p(100 * d)}) / {p(200 * d)}"
+                if bracket.upper is None:
+                    return f"CASE {' '.join(whens)} ELSE {due} END" if whens else due
+                whens.append(f"WHEN {income} <= {p(fen(bracket.upper))} THEN {due}")
+            raise AssertionError("the last bracket has no upper bound")
+
+        due_from_base = f"""CASE
+            WHEN b.reduction = {p(str(Reduction.EXEMPT))} THEN 0
+            WHEN b.reduction = {p(str(Reduction.REDUCED))} AND b.reduced_amount IS NOT NULL
+                THEN {self.in_fen("b.reduced_amount")}
+            WHEN b.category = {p(str(DuesCategory.IN_SERVICE))} THEN {bracketed(table.in_service)}
+            WHEN b.category = {p(str(DuesCategory.RETIRED))} THEN {bracketed(table.retired)}
+            WHEN b.category = {p(str(DuesCategory.FARMER))}
+                THEN COALESCE({self.in_fen("b.fixed_amount")}, {p(fen(table.farmer_minimum))})
+            ELSE {p(fen(table.low_income_amount))}
+        END"""
+        if self.bases == "until":  # the end each base's successor gives it (kept by the services)
+            in_force = (
+                f"b.effective_from <= {p(month)}"
+                f" AND (b.effective_until IS NULL OR b.effective_until > {p(month)})"
+            )
+        else:  # from the definition: the latest base begun by the month
+            in_force = f"""b.effective_from = (SELECT MAX(later.effective_from)
+            FROM dues_duesbase later
+            WHERE later.member_id = m.id AND later.effective_from <= {p(month)})"""
+        part.ctes["dues_month_counts"] = f"""dues_month_counts AS MATERIALIZED (
+    SELECT {self.child()} AS child, COUNT(*) AS owing, COUNT(pay.id) AS paid_members,
+        SUM(CASE WHEN pay.id IS NOT NULL THEN {self.in_fen("pay.amount_due")}
+            WHEN b.id IS NOT NULL THEN {due_from_base} ELSE 0 END) AS due,
+        SUM(CASE WHEN pay.id IS NOT NULL THEN {self.in_fen("pay.amount_paid")} ELSE 0 END) AS paid
+    FROM members_member m
+    JOIN organizations_organization o ON o.id = m.organization_id
+    LEFT JOIN dues_duespayment pay ON pay.member_id = m.id AND pay.month = {p(month)}
+    LEFT JOIN dues_duesbase b ON b.member_id = m.id AND {in_force}
+    WHERE {self.in_subtree()} AND m.standing IN ({p.many(ON_ROSTER)})
+        AND m.joined_on < {p(month)}
+    GROUP BY {self.child()}
+)"""
+        columns = [
+            ("owing", "owing", 0),
+            ("paid_members", "paid_members", 0),
+            ("due", "due", 2),
+            ("paid", "paid", 2),
+        ]
+        rate = ("rate", "CASE WHEN due > 0 THEN (paid * 2000 + due) / (2 * due) END", 1)
+        self.child_rows(
+            part,
+            "dues_month_counts",
+            [ChildTable("dues_month", columns, derived=(rate,))],
+            include_groups=True,
+        )
+
+    # ---- flags ------------------------------------------------------------------------------
+
+    def flags(self, tables: tuple[str, ...]) -> Part:
+        """Every flag's count today: the home floor's statement (``home_statement``) as a
+        CTE, its flag columns one cell each, and their sum."""
+        ctes, select = home_statement(self.p, self.root, self.today, self.dues)
+        flags = sorted(HOME_FLOOR_FLAGS)
+        part = Part({"home": ctes, "flag_counts": f"flag_counts AS MATERIALIZED (\n{select}\n)"})
+        cells = [("flags", key, f"CAST(COALESCE({key}, 0) AS BIGINT)", 0) for key in flags]
+        total = " + ".join(f"COALESCE({key}, 0)" for key in flags)
+        cells.append(("flags", "total", f"CAST({total} AS BIGINT)", 0))
+        self.unpivot(part, "flags", "flag_counts", cells, path="NULL", is_self="0")
+        return part
+
+
+def report_floor(
+    root,
+    wanted: dict[str, tuple[str, ...] | None],
+    today: date | None = None,
+    dues: str | None = None,
+    bases: str = "until",
+    cross_checks: bool = True,
+) -> Floor:
+    """One statement for the tables ``wanted`` ({section: table keys, None: all the
+    section's}), for the default period of the statistics page and the dashboard.
+
+    ``dues`` is the home floor's (the arrears flags from the unpaid runs or the ledger),
+    ``bases`` how the dues month finds each member's base in force (``"until"``: from the end
+    the services keep on each base, as the product reads it; ``"ledger"``: the latest base
+    begun by the month). With ``cross_checks``, the floor of one section or panel that reads
+    the kept data is also held to the one computing the same numbers from the definitions
+    (checked, not timed; the whole dashboard's parts are held to them in their panels')."""
+    from django.utils import timezone
+
+    from dangjian.reports.periods import period_from
+
+    today = today or timezone.localdate()
+    period = period_from({}, today)  # no year or part asked for: this year, whole
+    if dues is None:
+        dues = "runs" if unpaid_run_table() else "ledger"
+    p = Sql()
+    statement = ReportStatement(p, root, today, period, dues, bases)
+    parts = []
+    for section, keys in wanted.items():
+        tables = SECTION_TABLES[section] if keys is None else keys
+        method = "dues_part" if section == "dues" else section
+        parts.append(getattr(statement, method)(tables))
+    floor = Floor(
+        compose(parts), p.params, cell_numbers, lambda: report_product(root, period, today, wanted)
+    )
+    if cross_checks and len(wanted) == 1:
+        if "flags" in wanted and dues == "runs":
+            floor.cross_checks["the floor from the dues ledger (not the unpaid runs)"] = (
+                report_floor(root, wanted, today, "ledger", bases, cross_checks=False)
+            )
+        if "dues" in wanted and bases == "until":
+            floor.cross_checks["the floor with each base found by date (not effective_until)"] = (
+                report_floor(root, wanted, today, dues, "ledger", cross_checks=False)
+            )
+    return floor
+
+
+def statistics_floor(root, section: str | None, today: date | None = None) -> Floor:
+    """``/reports/org/<root>/statistics/?section=<section>`` (None: the first section, the
+    page's default) for this year: every cell of every table of the section."""
+    from dangjian.reports.statistics import SECTIONS
+
+    return report_floor(root, {section or SECTIONS[0].key: None}, today)
+
+
+def dashboard_floor(root, panel: str | None = None, today: date | None = None) -> Floor:
+    """``/reports/org/<root>/dashboard/<panel>/`` for this year: every cell of the tables the
+    panel reads (``PANEL_TABLES``). ``panel`` None: the whole dashboard, every panel, as one
+    statement (their CTEs side by side, their cells one UNION ALL).
+
+    On PostgreSQL with its default JIT settings the whole dashboard's statement is estimated
+    above ``jit_optimize_above_cost`` (the dues and the flags alone come near it), so the
+    server inlines and optimizes the compiled code of every expression of every panel, which
+    takes far longer than running it: its time without JIT is the one to read."""
+    from dangjian.reports.dashboard import PANELS
+
+    keys = [panel] if panel is not None else list(PANELS)
+    return report_floor(root, {key: PANEL_TABLES[key] for key in keys}, today)
