@@ -160,6 +160,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL compiles (JIT) any statement it estimates above 100,000, which every
+    # statement over a city's members is; for the pages' sub-second statements compiling costs
+    # more than it saves (home page of the city 815 -> 670 ms, docs/benchmarks.md). A URL
+    # giving its own ?options= keeps them.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
