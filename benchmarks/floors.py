@@ -333,7 +333,8 @@ def home_statement(p: Sql, root, today: date, dues: str) -> tuple[str, str]:
         )
 
     # Django compiles Cast(datetime, DateField) and Greatest differently on each database
-    # (Greatest is NULL if any argument is on SQLite; PostgreSQL skips NULLs): so does this.
+    # (Greatest is NULL if any argument is on SQLite; PostgreSQL skips NULLs): so does this
+    # (the product keeps Greatest's arguments non-NULL, so both give the same counts).
     created_on = "CAST(m.created_at AS date)" if postgres else "date(m.created_at)"
     greatest = "GREATEST" if postgres else "MAX"
     last_seen = f"COALESCE(m.last_participated_on, {created_on})"
@@ -453,8 +454,8 @@ records AS (
             AND ((r.stage IN ({p.many([Stage.ACTIVIST, Stage.CANDIDATE])})
                     AND r.step >= {p(steps.ACTIVIST)} AND r.step < {p(steps.ADMISSION_MEETING)})
                 OR (r.stage = {probationary} AND r.step < {p(steps.CONVERSION_MEETING)}))
-            AND {greatest}(COALESCE(r.last_assessed_on, r.activist_on),
-                COALESCE(r.admitted_on, r.activist_on)) <= {assessment_cutoff}
+            AND {greatest}(COALESCE(r.last_assessed_on, r.activist_on, r.admitted_on),
+                COALESCE(r.admitted_on, r.activist_on, r.last_assessed_on)) <= {assessment_cutoff}
             THEN 1 ELSE 0 END) AS assessment_due,
         SUM(CASE WHEN r.outcome = {is_open} AND r.step >= {p(steps.ADMISSION_MEETING)}
             AND r.step < {p(steps.APPROVAL)} THEN 1 ELSE 0 END) AS approval_pending,

@@ -409,6 +409,26 @@ def flagged(key, district, today):
     return list(FLAGS[key].queryset(ctx))
 
 
+def test_a_probationary_member_without_an_activist_date_is_assessed_from_admission(
+    district, clerk, committee, voters
+):
+    """A record carried over from paper may lack the date the person became an activist;
+    the half-yearly assessment then runs from the branch meeting's admission, the same on
+    every database."""
+    from dangjian.development.models import DevelopmentRecord
+    from dangjian.organizations.services import add_months
+
+    path = happy_path(voters, district)
+    record = services.open_record(clerk, district.branch_a, application(), TODAY)
+    walk(record, path, clerk, committee, until=steps.APPROVAL)
+    assert record.stage == Stage.PROBATIONARY
+    DevelopmentRecord.objects.filter(pk=record.pk).update(activist_on=None, last_assessed_on=None)
+    reminded_from = add_months(add_months(record.admitted_on, 6), -1)
+    assert flagged("development_assessment_due", district, reminded_from) == [record]
+    day_before = date.fromordinal(reminded_from.toordinal() - 1)
+    assert flagged("development_assessment_due", district, day_before) == []
+
+
 def test_due_and_overdue_steps_are_flagged_with_their_due_date(district, clerk, committee, voters):
     path = happy_path(voters, district)
     record = services.open_record(clerk, district.branch_a, application(), TODAY)

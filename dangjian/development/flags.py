@@ -88,9 +88,12 @@ class AssessmentDue(StepFlag):
             open_records(ctx)
             .filter(activist | probationary)
             .annotate(
+                # Neither argument is NULL unless all three dates are: GREATEST skips NULLs
+                # on PostgreSQL but is NULL with any on SQLite, and the flag must not depend
+                # on the database (a probationary member recorded without an activist date).
                 assessed_from=Greatest(
-                    Coalesce("last_assessed_on", "activist_on"),
-                    Coalesce("admitted_on", "activist_on"),
+                    Coalesce("last_assessed_on", "activist_on", "admitted_on"),
+                    Coalesce("admitted_on", "activist_on", "last_assessed_on"),
                 )
             )
             .filter(assessed_from__lte=cutoff)
