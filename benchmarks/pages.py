@@ -13,8 +13,7 @@ server time for the whole response (a file download is read to its end), and the
 SQL queries is counted. A page that has a floor (``benchmarks/floors.py``: one hand-written
 SQL statement returning the numbers the page shows) has it checked against the product's
 own functions before anything is timed — a disagreement stops the run — and timed right
-after the page on a plain cursor; the ratio is page time / floor time. Pages whose URL does
-not resolve yet (the statistics page and the dashboard, being written) are skipped, saying so.
+after the page on a plain cursor; the ratio is page time / floor time.
 
 Results go to ``benchmarks/results/<vendor>.json`` and are printed as a Markdown table for
 ``docs/benchmarks.md``.
@@ -46,7 +45,6 @@ class Page:
     url: str
     floor: object = None  # a zero-argument function returning a floors.Floor (or None: to write)
     floor_name: str = ""  # pages sharing a floor time it once
-    pending: str = ""  # set for pages being written: skipped while the URL does not resolve
     also: tuple[str, ...] = ()  # requests the page makes as it loads (htmx), timed with it
 
 
@@ -123,16 +121,6 @@ def measure_floor(floor, runs: int) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute("RESET jit")
     return result
-
-
-def resolves(url: str) -> bool:
-    from django.urls import Resolver404, resolve
-
-    try:
-        resolve(url.split("?")[0])
-    except Resolver404:
-        return False
-    return True
 
 
 def the_pages(root, user) -> list[Page]:
@@ -226,64 +214,46 @@ def the_pages(root, user) -> list[Page]:
     ]
 
 
-REPORTS_PENDING = "dangjian/reports is being written"
-
-
 def reports_pages(root) -> list[Page]:
     """The statistics page (each of its sections) and the dashboard (the page with the panels
-    it loads, and each panel) of the root, as far as they exist: a page whose URL does not
-    resolve is skipped, saying so."""
+    it loads, and each panel) of the root."""
     from benchmarks import floors
+    from dangjian.reports.dashboard import PANELS
+    from dangjian.reports.statistics import SECTIONS
 
     pk = root.pk
-    try:
-        from dangjian.reports.statistics import SECTIONS
-
-        sections = [section.key for section in SECTIONS]
-    except (ImportError, AttributeError):
-        sections = []
-    try:
-        from dangjian.reports.dashboard import PANELS
-
-        panels = list(PANELS)
-    except (ImportError, AttributeError):
-        panels = []
+    sections = [section.key for section in SECTIONS]
     statistics = f"/reports/org/{pk}/statistics/"
     dashboard = f"/reports/org/{pk}/dashboard/"
-    pages = [
+    return [
         Page(
-            f"statistics of the city{f' ({sections[0]}, the first section)' if sections else ''}",
+            f"statistics of the city ({sections[0]}, the first section)",
             statistics,
-            lambda: floors.statistics_floor(root, sections[0] if sections else None),
-            pending=REPORTS_PENDING,
+            lambda: floors.statistics_floor(root, sections[0]),
         ),
         *(
             Page(
                 f"statistics of the city: {key}",
                 f"{statistics}?section={key}",
                 lambda key=key: floors.statistics_floor(root, key),
-                pending=REPORTS_PENDING,
             )
             for key in sections[1:]
         ),
         Page(
-            f"dashboard of the city (with its {len(panels)} panels)",
+            f"dashboard of the city (with its {len(PANELS)} panels)",
             dashboard,
             lambda: floors.dashboard_floor(root),
-            pending=REPORTS_PENDING,
-            also=tuple(f"{dashboard}{key}/" for key in panels),
+            also=tuple(f"{dashboard}{key}/" for key in PANELS),
         ),
         *(
             Page(
                 f"dashboard panel: {key}",
                 f"{dashboard}{key}/",
                 lambda key=key: floors.dashboard_floor(root, key),
-                pending=REPORTS_PENDING,
             )
-            for key in panels
+            for key in PANELS
         ),
     ]
-    return pages
 
 
 def main() -> None:
@@ -332,14 +302,6 @@ def main() -> None:
     pages = the_pages(root, grant.user)
     if args.only:
         pages = [page for page in pages if any(o in page.name for o in args.only)]
-    skipped = {}
-    for page in pages:
-        missing = [url for url in (page.url, *page.also) if not resolves(url)]
-        if page.pending and missing:
-            skipped[page.name] = f"{missing[0]} does not resolve yet ({page.pending})"
-            print(f"SKIPPED {page.name}: {skipped[page.name]}", flush=True)
-    pages = [page for page in pages if page.name not in skipped]
-
     # Every floor must give the page's numbers before anything is timed.
     floors, no_floor = {}, {}
     for page in pages:
@@ -372,7 +334,6 @@ def main() -> None:
         "runs": args.runs,
         "slow_runs": args.slow_runs,
         "pages": {},
-        "skipped": skipped,
     }
     floor_times: dict[str, dict] = {}
     for page in pages:
@@ -446,8 +407,6 @@ def markdown(results: dict) -> str:
         cells = [f"{row['median_ms']:,}", f"{row['min_ms']:,}", f"{row['max_ms']:,}"]
         cells += [str(row["queries"]), *floor_cells]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    for name, reason in results.get("skipped", {}).items():
-        lines.append(f"| {name} | skipped: {reason} |" + " |" * (5 + postgres))
     lines += ["", f"Peak RSS of the measuring process: {results['peak_rss_mb']} MB."]
     return "\n".join(lines)
 

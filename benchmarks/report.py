@@ -135,9 +135,6 @@ def main() -> None:
                 queries.append(str(page["queries"]))
             row.append(" / ".join(dict.fromkeys(queries)))
             rows.append(row)
-        for key, label in measured:
-            for name, reason in pages[key].get("skipped", {}).items():
-                rows.append([f"{name} ({label}: skipped, {reason})"] + [""] * (len(header) - 1))
         runs = " / ".join(f"{pages[k]['runs']} ({pages[k]['slow_runs']})" for k, _ in measured)
         out += [
             f"Pages for the root of the city, signed in as its committee administrator: median "
