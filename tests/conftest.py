@@ -107,6 +107,23 @@ def committee_admin(district, login):
     return login(Role.COMMITTEE_ADMIN, district.street)
 
 
+@pytest.fixture
+def clerk(district):
+    """A user keeping branch A's records (for the services; pages sign in with ``login``)."""
+    user = UserFactory()
+    grant(user, district.branch_a, Role.CLERK)
+    return user
+
+
+@pytest.fixture
+def committee(district):
+    """The administrator of the party committee above branch A (和平社区党委), which files,
+    pre-reviews and approves for it."""
+    user = UserFactory()
+    grant(user, district.community, Role.COMMITTEE_ADMIN)
+    return user
+
+
 def totp_code(device: TOTPDevice) -> str:
     from django_otp.oath import totp
 

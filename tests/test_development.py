@@ -26,21 +26,6 @@ BIRTH = date(2000, 3, 15)
 
 
 @pytest.fixture
-def clerk(district):
-    user = UserFactory()
-    grant(user, district.branch_a, Role.CLERK)
-    return user
-
-
-@pytest.fixture
-def committee(district):
-    """The higher committee (和平社区党委) that files, pre-reviews and approves."""
-    user = UserFactory()
-    grant(user, district.community, Role.COMMITTEE_ADMIN)
-    return user
-
-
-@pytest.fixture
 def voters(district):
     """Nine full members on branch A's roster: the branch meeting's voters."""
     return [make_member(district.branch_a, f"党员{i}") for i in range(9)]

@@ -25,21 +25,6 @@ from .factories import UserFactory, grant, make_member
 D = Decimal
 
 
-@pytest.fixture
-def clerk(district):
-    user = UserFactory()
-    grant(user, district.branch_a, Role.CLERK)
-    return user
-
-
-@pytest.fixture
-def committee(district):
-    """The administrator of the party committee above branch_a (the community's)."""
-    user = UserFactory()
-    grant(user, district.community, Role.COMMITTEE_ADMIN)
-    return user
-
-
 def in_service(clerk, member, income, start=date(2026, 1, 1)):
     return services.set_base(
         clerk,

@@ -12,7 +12,6 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from dangjian.accounts.roles import Role
 from dangjian.core.flags import FLAGS, FlagContext
 from dangjian.dues import services
 from dangjian.dues.derived import refresh_ledger
@@ -24,23 +23,9 @@ from dangjian.organizations.services import add_months, months_between
 from dangjian.rules.models import RuleOverride
 from dangjian.rules.registry import RuleBook
 
-from .factories import UserFactory, grant, make_member
+from .factories import make_member
 
 D = Decimal
-
-
-@pytest.fixture
-def clerk(district):
-    user = UserFactory()
-    grant(user, district.branch_a, Role.CLERK)
-    return user
-
-
-@pytest.fixture
-def committee(district):
-    user = UserFactory()
-    grant(user, district.community, Role.COMMITTEE_ADMIN)
-    return user
 
 
 def in_service(clerk, member, income, start):

@@ -46,13 +46,6 @@ def cell(org, kind, today=TODAY, root=None):
     return result.row(org.pk).cells[kind]
 
 
-@pytest.fixture
-def clerk(district):
-    user = UserFactory()
-    grant(user, district.branch_a, Role.CLERK)
-    return user
-
-
 def test_committee_meeting_without_quorum_leaves_exactly_its_month_overdue(district):
     branch = district.branch_a
     give_committee(branch)
