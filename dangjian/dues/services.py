@@ -152,7 +152,9 @@ def check_category_fits(member: Member, category: str) -> None:
 def set_base(actor, member: Member, data: dict) -> DuesBase:
     """Declare or correct ``member``'s base from ``data["effective_from"]``'s month (default:
     January of the current year). A base already starting that month is replaced."""
-    member = Member.objects.select_related("organization").get(pk=member.pk)
+    # The member first, then its bases: the order every change of a ledger locks in
+    # (record_payment, refresh_ledger), so two changes of one ledger wait, never deadlock.
+    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     require(actor, Perm.MANAGE_DUES, member.organization)
     category = data.get("category")
     if category not in DuesCategory.values:
@@ -253,8 +255,13 @@ def approve_reduction(
     需减免党费的，须经党支部研究、报上级党委批准): ``actor`` needs APPROVE_DUES on the
     organization above the member's branch (see :func:`approver_organization`); the branch's
     own clerk or secretary cannot approve it."""
+    # The member's row before the base's, as every change of a ledger locks them.
+    member_id = DuesBase.objects.values_list("member_id", flat=True).get(pk=base.pk)
+    list(Member.objects.select_for_update().filter(pk=member_id).values_list("pk"))
     base = (
-        DuesBase.objects.select_for_update().select_related("member__organization").get(pk=base.pk)
+        DuesBase.objects.select_for_update(of=("self",))
+        .select_related("member__organization")
+        .get(pk=base.pk)
     )
     member = base.member
     require(
