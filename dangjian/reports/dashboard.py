@@ -249,12 +249,12 @@ def dues_panel(org: Organization, period: Period, today: date) -> Panel:
     month = activity.dues_month_table(org, period.last_month_start(today))
     more = statistics_url(org, "dues", period)
     panel = Panel("dues", _("党费"))
+    title, total = str(month.title), month.total
+    rate = display(total.get("rate"))
     panel.kpis = [
-        Kpi(str(month.title) + _("收缴率"), f"{display(month.total.get('rate'))}%", more),
-        Kpi(_("实交金额（元）"), display(month.total.get("paid")), more),
-        Kpi(
-            _("未交党员"), display(month.total.get("owing") - month.total.get("paid_members")), more
-        ),
+        Kpi(title + _("：收缴率"), f"{rate}%" if total.get("rate") is not None else rate, more),
+        Kpi(title + _("：实交金额（元）"), display(total.get("paid")), more),
+        Kpi(title + _("：未交党员"), display(total.get("owing") - total.get("paid_members")), more),
     ]
     panel.charts = [
         Chart(
