@@ -163,8 +163,10 @@ else:
     # PostgreSQL compiles (JIT) any statement it estimates above 100,000, which every
     # statement over a city's members is; for the pages' sub-second statements compiling costs
     # more than it saves (home page of the city 815 -> 670 ms, docs/benchmarks.md). A URL
-    # giving its own ?options= keeps them.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # giving its own ?options= keeps them; behind a pooler that refuses the startup option
+    # (PgBouncer), DATABASE_JIT_OFF=0 and ALTER ROLE ... SET jit = off instead.
+    if env_bool("DATABASE_JIT_OFF", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
