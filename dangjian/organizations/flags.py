@@ -32,6 +32,34 @@ from .services import add_months
 SIX_HAVE_FIELDS = [field for field, _label in SIX_HAVES]
 
 
+# The conditions of the term and secretary flags, also counted by the statistics
+# (dangjian/reports/organizations.py), so a table's count is the flag's.
+def term_overdue_q(today) -> Q:
+    return Q(org_type__in=ELECTED_TYPES, term_due_on__lt=today)
+
+
+def term_due_soon_q(today, horizon) -> Q:
+    return Q(org_type__in=ELECTED_TYPES, term_due_on__gte=today, term_due_on__lte=horizon)
+
+
+def term_unrecorded_q() -> Q:
+    return Q(org_type__in=ELECTED_TYPES, term_started_on__isnull=True)
+
+
+def has_secretary() -> Exists:
+    """Whether the organization (the outer row) has a secretary in office."""
+    return Exists(
+        CommitteeMember.objects.filter(
+            organization=OuterRef("pk"), post=CommitteePost.SECRETARY, ended_on__isnull=True
+        )
+    )
+
+
+def term_horizon(today, rules):
+    """The last day a term due counts as due soon."""
+    return add_months(today, int(rules[TERM_WARNING_MONTHS.key]))
+
+
 @register
 class TermOverdue(Flag):
     key = "term_overdue"
@@ -43,7 +71,7 @@ class TermOverdue(Flag):
     def queryset(self, ctx: FlagContext):
         return (
             ctx.organizations.active()
-            .filter(org_type__in=ELECTED_TYPES, term_due_on__lt=ctx.today)
+            .filter(term_overdue_q(ctx.today))
             .order_by("term_due_on", "path")
         )
 
@@ -62,11 +90,10 @@ class TermDueSoon(Flag):
     order = 20
 
     def queryset(self, ctx: FlagContext):
-        horizon = add_months(ctx.today, int(ctx.rules[TERM_WARNING_MONTHS.key]))
+        horizon = term_horizon(ctx.today, ctx.rules)
         return (
             ctx.organizations.active()
-            .filter(org_type__in=ELECTED_TYPES, term_due_on__gte=ctx.today)
-            .filter(term_due_on__lte=horizon)
+            .filter(term_due_soon_q(ctx.today, horizon))
             .order_by("term_due_on", "path")
         )
 
@@ -85,9 +112,7 @@ class TermUnrecorded(Flag):
     order = 30
 
     def queryset(self, ctx: FlagContext):
-        return ctx.organizations.active().filter(
-            org_type__in=ELECTED_TYPES, term_started_on__isnull=True
-        )
+        return ctx.organizations.active().filter(term_unrecorded_q())
 
     def describe(self, obj, ctx):
         return _("请登记本届选举日期")
@@ -102,13 +127,10 @@ class SecretaryMissing(Flag):
     order = 40
 
     def queryset(self, ctx: FlagContext):
-        secretary = CommitteeMember.objects.filter(
-            organization=OuterRef("pk"), post=CommitteePost.SECRETARY, ended_on__isnull=True
-        )
         return (
             ctx.organizations.active()
             .filter(org_type__in=SECRETARY_REQUIRED_TYPES)
-            .filter(~Exists(secretary))
+            .filter(~has_secretary())
         )
 
     def describe(self, obj, ctx):

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from dangjian.organizations.models import (
-    CommitteeMember,
-    CommitteePost,
-    Organization,
-    OrgType,
-    Sector,
+from dangjian.organizations.flags import (
+    has_secretary,
+    term_due_soon_q,
+    term_horizon,
+    term_overdue_q,
+    term_unrecorded_q,
 )
-from dangjian.organizations.rules import (
-    ELECTED_TYPES,
-    SECRETARY_REQUIRED_TYPES,
-    TERM_WARNING_MONTHS,
-)
-from dangjian.organizations.services import add_months, rulebook_for
+from dangjian.organizations.models import Organization, OrgType, Sector
+from dangjian.organizations.rules import ELECTED_TYPES, SECRETARY_REQUIRED_TYPES
+from dangjian.organizations.services import rulebook_for
 
 from .tables import Column, Table, child_rows, grouped_by_child, split_tables, total_row
 
@@ -43,10 +40,7 @@ def organization_list_link(anchor: Organization):
 
 
 def organization_tables(organization: Organization, today: date) -> list[Table]:
-    horizon = add_months(today, int(rulebook_for(organization)[TERM_WARNING_MONTHS.key]))
-    secretary = CommitteeMember.objects.filter(
-        organization=OuterRef("pk"), post=CommitteePost.SECRETARY, ended_on__isnull=True
-    )
+    horizon = term_horizon(today, rulebook_for(organization))
     elected = Q(org_type__in=ELECTED_TYPES)
     needs_secretary = Q(org_type__in=SECRETARY_REQUIRED_TYPES)
     type_columns = (
@@ -78,18 +72,16 @@ def organization_tables(organization: Organization, today: date) -> list[Table]:
         **{f"sector__{v}": Count("pk", filter=organization_q & Q(sector=v)) for v in Sector.values},
         "term__elected": Count("pk", filter=elected),
         "term__term_recorded": Count("pk", filter=elected & Q(term_started_on__isnull=False)),
-        "term__term_overdue": Count("pk", filter=elected & Q(term_due_on__lt=today)),
-        "term__term_due_soon": Count(
-            "pk", filter=elected & Q(term_due_on__gte=today, term_due_on__lte=horizon)
-        ),
-        "term__term_unrecorded": Count("pk", filter=elected & Q(term_started_on__isnull=True)),
+        "term__term_overdue": Count("pk", filter=term_overdue_q(today)),
+        "term__term_due_soon": Count("pk", filter=term_due_soon_q(today, horizon)),
+        "term__term_unrecorded": Count("pk", filter=term_unrecorded_q()),
         "term__needs_secretary": Count("pk", filter=needs_secretary),
         "term__secretary_missing": Count("pk", filter=needs_secretary & Q(has_secretary=False)),
     }
     subtree = Organization.objects.within(organization).active()
     counts = split_tables(
         grouped_by_child(
-            subtree.annotate(has_secretary=Exists(secretary)), "path", organization, **aggregates
+            subtree.annotate(has_secretary=has_secretary()), "path", organization, **aggregates
         )
     )
     link = organization_list_link(organization)
