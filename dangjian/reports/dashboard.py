@@ -65,7 +65,7 @@ def pie(table: Table, keys: list[str] | None = None) -> dict:
         value = table.total.get(column.key)
         if not value:
             continue
-        url = table.link(table.total.organization, column, False) if table.link else None
+        url = table.url(table.total, column)
         data.append({"name": column.label, "value": value, "url": url})
     return {
         "color": PALETTE,
@@ -86,13 +86,7 @@ def columns_bar(table: Table, keys: list[str] | None = None, horizontal=False) -
     """One bar per column of the total row (``keys``: which, in this order)."""
     columns = _columns(table, keys)
     labels = [c.label for c in columns]
-    data = [
-        _point(
-            table.total.get(c.key),
-            table.link(table.total.organization, c, False) if table.link else None,
-        )
-        for c in columns
-    ]
+    data = [_point(table.total.get(c.key), table.url(table.total, c)) for c in columns]
     if horizontal:
         # long names (the flags) would squeeze the plot to nothing on a phone: cut them
         label = {"interval": 0, "width": 110, "overflow": "truncate"}
@@ -117,11 +111,7 @@ def children_bar(table: Table, key: str, share: bool = False, limit: int = 30) -
     rows = [r for r in table.rows if r.values][:limit]
     labels = [r.label for r in rows]
     data = [
-        _point(
-            table.share(r, column) if share else r.get(key),
-            table.link(r.organization, column, r.is_self) if table.link else None,
-        )
-        for r in rows
+        _point(table.share(r, column) if share else r.get(key), table.url(r, column)) for r in rows
     ]
     return {
         "color": PALETTE,

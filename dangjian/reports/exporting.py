@@ -36,7 +36,7 @@ def _values(table: Table, row, label: str) -> list:
     values = [label]
     for column in table.columns:
         values.append(_number(row.get(column.key)))
-        if column.percent and table.base:
+        if table.shows_share(column):
             values.append(table.share(row, column))
     return values
 
@@ -64,7 +64,7 @@ def section_workbook(title: str, scope: str, period_label: str, today: date, tab
         headers = [_("党组织")]
         for column in table.columns:
             headers.append(column.label)
-            if column.percent and table.base:
+            if table.shows_share(column):
                 headers.append(_("%(label)s占比（%%）") % {"label": column.label})
         header_row(sheet, headers)
         for row in table.rows:

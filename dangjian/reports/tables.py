@@ -85,11 +85,19 @@ class Table:
             return None
         return percent(row.get(column.key), row.get(self.base))
 
+    def shows_share(self, column: Column) -> bool:
+        """Whether ``column``'s share of the base is shown (and named ``….pct``)."""
+        return column.percent and self.base is not None
+
+    def url(self, row: Row, column: Column) -> str | None:
+        """The list behind ``row``'s count in ``column``."""
+        return self.link(row.organization, column, row.is_self) if self.link else None
+
     def cells(self, row: Row, is_total: bool = False) -> list[Cell]:
         result = []
         for column in self.columns:
-            url = self.link(row.organization, column, row.is_self) if self.link else None
-            has_share = column.percent and self.base is not None
+            url = self.url(row, column)
+            has_share = self.shows_share(column)
             share = self.share(row, column) if has_share else None
             figure = f"{self.key}.{column.key}" if is_total else None
             result.append(Cell(column.label, row.get(column.key), has_share, share, url, figure))
@@ -103,7 +111,7 @@ class Table:
 
     @property
     def has_shares(self) -> bool:
-        return self.base is not None and any(c.percent for c in self.columns)
+        return any(self.shows_share(c) for c in self.columns)
 
     def figures(self) -> dict[str, object]:
         """The total row as named figures (see the module docstring)."""
@@ -111,7 +119,7 @@ class Table:
         for column in self.columns:
             name = f"{self.key}.{column.key}"
             result[name] = self.total.get(column.key)
-            if column.percent and self.base:
+            if self.shows_share(column):
                 result[f"{name}.pct"] = self.share(self.total, column)
         return result
 
@@ -120,7 +128,7 @@ class Table:
         for column in self.columns:
             name = f"{self.key}.{column.key}"
             result[name] = f"{self.title}：{column.label}"
-            if column.percent and self.base:
+            if self.shows_share(column):
                 result[f"{name}.pct"] = f"{self.title}：{column.label}占比（%）"
         return result
 
