@@ -14,11 +14,13 @@ from dangjian.organizations.services import rulebook_for
 from dangjian.reminders.views import home_reminders
 
 
-def flag_context(organization: Organization) -> FlagContext:
+def flag_context(organization: Organization, today=None) -> FlagContext:
+    """The flags of ``organization``'s subtree under its rules, as of ``today`` (default: the
+    day in the project's time zone)."""
     return FlagContext(
         organizations=Organization.objects.within(organization),
         rules=rulebook_for(organization),
-        today=timezone.localdate(),
+        today=today or timezone.localdate(),
     )
 
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from dangjian.core.flags import FLAGS, FlagContext
+from dangjian.core.flags import all_flags
+from dangjian.core.views import flag_context
 from dangjian.development.models import DevelopmentRecord, Outcome
 from dangjian.development.steps import Stage
 from dangjian.dues.models import DuesPayment, SpecialContribution
@@ -344,12 +345,8 @@ def coverage_statistics(organization: Organization) -> Table:
 
 def flag_table(organization: Organization, today: date) -> Table:
     """Every flag's hits in the subtree today (the home page's counts)."""
-    ctx = FlagContext(
-        organizations=Organization.objects.within(organization),
-        rules=rulebook_for(organization),
-        today=today,
-    )
-    flags = sorted(FLAGS.values(), key=lambda f: (f.order, f.key))
+    ctx = flag_context(organization, today)
+    flags = all_flags()
     values = {flag.key: flag.count(ctx) for flag in flags}
     values["total"] = sum(values.values())
     columns = [Column("total", _("预警事项合计"), None)] + [
