@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import Perm
@@ -54,8 +54,7 @@ def period_context(period: Period, today) -> dict:
 
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
-    quoted = urlencode({"": filename})[1:]
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
