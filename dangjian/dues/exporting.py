@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dangjian.members.template_xlsx import DATE_FORMAT, neutralize
+from dangjian.members.template_xlsx import DATE_FORMAT, header_row, neutralize
 from dangjian.organizations.models import Organization
 
 from .models import PaymentKind, Reduction
@@ -181,15 +181,7 @@ def export_sheet(actor, organization: Organization, month: date, total: Collecti
             }
         ]
     )
-    font = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor="C8102E")
-    alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for text, _width in COLUMNS:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font, cell.fill, cell.alignment = font, fill, alignment
-        header.append(cell)
-    sheet.append(header)
+    header_row(sheet, [text for text, _width in COLUMNS])
     rows = sheet_members(Organization.objects.within(organization), month).values_list(
         *LINE_COLUMNS
     )
