@@ -1009,8 +1009,13 @@ class ReportStatement:
             Membership,
             Occupation,
         )
-        from dangjian.members.roster import COLLEGE_OR_ABOVE, HAN, years_before
-        from dangjian.reports.members import AGE_BANDS, PARTY_AGE_BANDS
+        from dangjian.members.roster import (
+            AGE_BANDS,
+            COLLEGE_OR_ABOVE,
+            HAN,
+            PARTY_AGE_BANDS,
+            years_before,
+        )
 
         p, today = self.p, self.today
 

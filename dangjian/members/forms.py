@@ -1,9 +1,11 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.organizations.forms import DateInput, OrganizationPicker
 from dangjian.organizations.models import Organization, OrgType
 
+from . import roster
 from .choices import ETHNICITIES, Category, Education, Gender, Membership, Occupation, Standing
 from .models import Member
 from .services import EDIT_FIELDS, MEMBER_FIELDS
@@ -74,31 +76,17 @@ class MemberEditForm(MemberForm):
         return value
 
 
-AGE_BANDS = [
-    ("", _("全部年龄")),
-    ("-30", _("30岁及以下")),
-    ("31-40", _("31至40岁")),
-    ("41-50", _("41至50岁")),
-    ("51-60", _("51至60岁")),
-    ("61-70", _("61至70岁")),
-    ("71-", _("71岁及以上")),
-]
+AGE_BANDS = [("", _("全部年龄")), *roster.AGE_BANDS]
 PARTY_AGE_BANDS = [
     ("", _("全部党龄")),
-    ("-5", _("党龄5年及以下")),
-    ("6-10", _("党龄6至10年")),
-    ("11-20", _("党龄11至20年")),
-    ("21-30", _("党龄21至30年")),
-    ("31-40", _("党龄31至40年")),
-    ("41-50", _("党龄41至50年")),
-    ("51-", _("党龄51年及以上")),
+    *((key, format_lazy("{}{}", _("党龄"), label)) for key, label in roster.PARTY_AGE_BANDS),
 ]
 # 汉族 and 少数民族 first: the statistics link to them.
 ETHNICITY_FILTER = [
     ("", _("全部民族")),
-    ("汉族", _("汉族")),
+    (roster.HAN, _("汉族")),
     ("minority", _("少数民族")),
-    *[(e, e) for e in ETHNICITIES if e != "汉族"],
+    *[(e, e) for e in ETHNICITIES if e != roster.HAN],
 ]
 SORTS = [
     ("name", _("按姓名")),

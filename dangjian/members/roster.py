@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from dangjian.organizations.models import Organization
 
@@ -27,6 +28,27 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+# The bands the roster filters by and the statistics count in: (key, label). A key is
+# "low-high" years, either end open ("-30", "71-").
+AGE_BANDS = [
+    ("-30", _("30岁及以下")),
+    ("31-40", _("31至40岁")),
+    ("41-50", _("41至50岁")),
+    ("51-60", _("51至60岁")),
+    ("61-70", _("61至70岁")),
+    ("71-", _("71岁及以上")),
+]
+PARTY_AGE_BANDS = [
+    ("-5", _("5年及以下")),
+    ("6-10", _("6至10年")),
+    ("11-20", _("11至20年")),
+    ("21-30", _("21至30年")),
+    ("31-40", _("31至40年")),
+    ("41-50", _("41至50年")),
+    ("51-", _("51年及以上")),
+]
 
 
 def age_band_q(band: str, today: date) -> Q:

@@ -30,7 +30,9 @@ from dangjian.members.choices import (
 )
 from dangjian.members.models import Member
 from dangjian.members.roster import (
+    AGE_BANDS,
     HAN,
+    PARTY_AGE_BANDS,
     age_band_q,
     education_q,
     ethnicity_q,
@@ -39,24 +41,6 @@ from dangjian.members.roster import (
 from dangjian.organizations.models import Organization
 
 from .tables import Column, Row, Table, child_rows, grouped_by_child, split_tables, total_row
-
-AGE_BANDS = [
-    ("-30", "30岁及以下"),
-    ("31-40", "31至40岁"),
-    ("41-50", "41至50岁"),
-    ("51-60", "51至60岁"),
-    ("61-70", "61至70岁"),
-    ("71-", "71岁及以上"),
-]
-PARTY_AGE_BANDS = [
-    ("-5", "5年及以下"),
-    ("6-10", "6至10年"),
-    ("11-20", "11至20年"),
-    ("21-30", "21至30年"),
-    ("31-40", "31至40年"),
-    ("41-50", "41至50年"),
-    ("51-", "51年及以上"),
-]
 
 
 @dataclass(frozen=True)
@@ -79,7 +63,10 @@ def dimensions(today: date) -> list[tuple[str, str, list[Bucket]]]:
         (
             "age",
             _("党员年龄构成"),
-            [Bucket(f"age{k}", label, age_band_q(k, today), {"age": k}) for k, label in AGE_BANDS],
+            [
+                Bucket(f"age{k}", str(label), age_band_q(k, today), {"age": k})
+                for k, label in AGE_BANDS
+            ],
         ),
         (
             "ethnicity",
@@ -119,7 +106,7 @@ def dimensions(today: date) -> list[tuple[str, str, list[Bucket]]]:
             "party_age",
             _("党员党龄构成"),
             [
-                Bucket(f"y{k}", label, party_age_band_q(k, today), {"party_age": k})
+                Bucket(f"y{k}", str(label), party_age_band_q(k, today), {"party_age": k})
                 for k, label in PARTY_AGE_BANDS
             ]
             + [
