@@ -43,10 +43,12 @@ class Flag:
 
     def hits(self, ctx: FlagContext, limit: int | None = None) -> list[FlagHit]:
         qs = self.queryset(ctx)
-        if limit is not None:
-            qs = qs[:limit]
+        return self._hits(qs if limit is None else qs[:limit], ctx)
+
+    def _hits(self, objects, ctx: FlagContext) -> list[FlagHit]:
         return [
-            FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx)) for obj in qs
+            FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx))
+            for obj in objects
         ]
 
     def count(self, ctx: FlagContext) -> int:
@@ -62,14 +64,9 @@ class Flag:
         grouped = qs.query.group_by is not None
         if not grouped or qs.query.combinator or qs.query.distinct:
             count = qs.count()
-            return count, self.hits(ctx, limit) if count else []
+            return count, self._hits(qs[:limit], ctx) if count else []
         objects = list(qs.annotate(flag_total=Window(Count("*")))[:limit])
-        count = objects[0].flag_total if objects else 0
-        hits = [
-            FlagHit(self, obj, self.organization_of(obj), self.describe(obj, ctx))
-            for obj in objects
-        ]
-        return count, hits
+        return (objects[0].flag_total if objects else 0), self._hits(objects, ctx)
 
 
 @dataclass(frozen=True)
