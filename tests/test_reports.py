@@ -546,12 +546,23 @@ def test_the_top_committee_edits_a_shipped_template_with_a_version_check(admin, 
 
 def test_statistics_outside_the_users_subtree_are_not_found(login, city):
     secretary = login(Role.SECRETARY, city.branch_a)
-    assert secretary.get(f"/reports/org/{city.root.pk}/statistics/").status_code == 404
-    assert secretary.get(f"/reports/org/{city.root.pk}/dashboard/members/").status_code == 404
-    assert secretary.get(f"/reports/org/{city.root.pk}/draft/").status_code == 404
+    root = f"/reports/org/{city.root.pk}"
+    for url in (
+        "/statistics/",
+        "/statistics/?format=xlsx",
+        "/organizations/",
+        "/dashboard/",
+        "/dashboard/members/",
+        "/bigscreen/",
+        "/draft/",
+    ):
+        assert secretary.get(root + url).status_code == 404, url
     assert secretary.get(f"/reports/org/{city.branch_a.pk}/statistics/").status_code == 200
     member = login(Role.MEMBER, city.branch_a)
     assert member.get(f"/reports/org/{city.branch_a.pk}/statistics/").status_code == 404
+    assert member.get(f"/reports/org/{city.branch_a.pk}/dashboard/").status_code == 404
+    assert member.get("/reports/").status_code == 404
+    assert member.get("/reports/templates/").status_code == 404
 
 
 def test_the_dashboard_panels_carry_the_statistics_figures(admin, city):
